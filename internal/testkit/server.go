@@ -1,0 +1,86 @@
+package testkit
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/busbar/busbar/internal/engine"
+	"github.com/busbar/busbar/internal/transport/httpin"
+)
+
+// Server is Busbar's inbound transport serving a graph on 127.0.0.1:0.
+type Server struct {
+	URL string
+	In  *httpin.Server
+}
+
+// StartServer serves g until the test ends.
+func StartServer(t testing.TB, g *engine.Graph) *Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := httpin.New(httpin.Options{Log: Logger(t)})
+	in.Swap(g)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = in.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = in.Shutdown(ctx)
+		<-done
+	})
+	return &Server{URL: "http://" + ln.Addr().String(), In: in}
+}
+
+// Serve compiles artifacts and serves them.
+func Serve(t testing.TB, artifacts string) *Server {
+	t.Helper()
+	return StartServer(t, Graph(t, artifacts))
+}
+
+// Reply is a response read in full.
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Do sends a request and reads the whole response; it fails the test on a
+// transport error.
+func Do(t testing.TB, method, url, contentType, body string, header ...string) Reply {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, url, err)
+	}
+	return Reply{Status: resp.StatusCode, Header: resp.Header, Body: string(data)}
+}
