@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/busbar/busbar/internal/admin"
+	"github.com/busbar/busbar/internal/compile"
+	"github.com/busbar/busbar/internal/config"
+	"github.com/busbar/busbar/internal/endpoint"
+	"github.com/busbar/busbar/internal/engine"
+	"github.com/busbar/busbar/internal/observe"
+	"github.com/busbar/busbar/internal/registry"
+	"github.com/busbar/busbar/internal/reload"
+	"github.com/busbar/busbar/internal/transport/httpin"
+	"github.com/busbar/busbar/internal/transport/httpout"
+)
+
+func newRun(stdout, stderr io.Writer) *cobra.Command {
+	var s Settings
+	cmd := &cobra.Command{
+		Use:   "run [flags] [PATH]",
+		Short: "Serve a deployment folder (MI layout) or a <definitions> file",
+		Long: "run loads PATH (default ./deployment), compiles it, and serves its APIs and proxy services over HTTP\n" +
+			"(and HTTPS with --tls-cert/--tls-key). Every flag can also be set as BUSBAR_<FLAG> in the environment\n" +
+			"or in PATH/busbar.toml; flags win over the environment, which wins over the file. SIGTERM or SIGINT\n" +
+			"stops accepting, drains in-flight messages (up to --drain-timeout) and exits 0.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := deploymentArg(args)
+			if err := exists(path); err != nil {
+				return err
+			}
+			if err := applyDefaults(cmd.Flags(), path); err != nil {
+				return exitCode{code: exitUsage, msg: "busbar: " + err.Error()}
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return serve(ctx, s, path, stderr)
+		},
+	}
+	s.register(cmd.Flags())
+	return cmd
+}
+
+// serve runs Busbar until ctx is cancelled, then drains and stops.
+func serve(ctx context.Context, s Settings, path string, stderr io.Writer) error {
+	start := time.Now()
+	log, err := observe.NewLogger(stderr, s.LogFormat, s.LogLevel)
+	if err != nil {
+		return exitCode{code: exitUsage, msg: "busbar: " + err.Error()}
+	}
+	maxBody, err := parseSize(s.MaxBody)
+	if err != nil {
+		return exitCode{code: exitUsage, msg: "busbar: --max-body: " + err.Error()}
+	}
+	if err := os.MkdirAll(s.DataDir, 0o755); err != nil {
+		return exitCode{code: exitUsage, msg: fmt.Sprintf("busbar: cannot create --data-dir %s: %v", s.DataDir, err)}
+	}
+	out := httpout.New(httpout.Options{SocketTimeout: 180 * time.Second})
+	defer out.Close()
+	endpoint.SetClient(out)
+
+	opts := engine.Options{MaxBodyBytes: maxBody, GlobalTimeoutMS: s.GlobalTimeout.Milliseconds()}
+	srv := httpin.New(httpin.Options{Log: log})
+	watcher := &reload.Watcher{Path: path, Interval: s.Reload, Registry: registry.Default, Options: opts, Target: srv, Log: log}
+	watcher.Prime()
+	g, diags := compile.Load(path, registry.Default, opts)
+	for _, d := range diags.List {
+		if d.Severity == config.SevError {
+			log.Error("configuration error", "error", d.String())
+		} else {
+			log.Warn("configuration warning", "warning", d.String())
+		}
+	}
+	if g == nil {
+		return exitCode{code: exitInvalid, msg: fmt.Sprintf("busbar: %s has %d configuration errors; not starting", path, len(diags.Errors()))}
+	}
+	srv.Swap(g)
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	listeners, err := listen(s, log)
+	if err != nil {
+		_ = g.Close()
+		return exitCode{code: exitUsage, msg: "busbar: " + err.Error()}
+	}
+	for _, l := range listeners {
+		wg.Go(func() {
+			var err error
+			if l.tls {
+				err = srv.ServeTLS(l.ln, s.TLSCert, s.TLSKey)
+			} else {
+				err = srv.Serve(l.ln)
+			}
+			if err != nil {
+				errc <- fmt.Errorf("%s listener: %w", l.name, err)
+			}
+		})
+	}
+	mgmt, err := startAdmin(s, srv, log, &wg, errc)
+	if err != nil {
+		_ = srv.Shutdown(context.Background())
+		_ = g.Close()
+		return exitCode{code: exitUsage, msg: "busbar: " + err.Error()}
+	}
+	reloadCtx, stopReload := context.WithCancel(ctx)
+	if s.Reload > 0 {
+		wg.Go(func() { watcher.Run(reloadCtx) })
+	}
+	attrs := []any{"deployment", path, "apis", len(g.APIs), "proxies", len(g.Proxies), "sequences", len(g.Sequences), "endpoints", len(g.Endpoints), "startup", time.Since(start).String()}
+	for _, l := range listeners {
+		attrs = append(attrs, l.name, l.ln.Addr().String())
+	}
+	if mgmt != nil {
+		attrs = append(attrs, "management", mgmt.addr)
+	}
+	log.Info("busbar started", attrs...)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: draining in-flight messages", "timeout", s.DrainTimeout.String())
+	case runErr = <-errc:
+		log.Error("listener failed; shutting down", "error", runErr)
+	}
+	stopReload()
+	drainCtx, cancel := context.WithTimeout(context.Background(), s.DrainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		log.Warn("drain timed out; some messages were cut off", "error", err)
+	}
+	if mgmt != nil {
+		_ = mgmt.srv.Shutdown(drainCtx)
+	}
+	wg.Wait()
+	if g := srv.Swap(nil); g != nil {
+		_ = g.Close()
+	}
+	log.Info("busbar stopped")
+	if runErr != nil {
+		return exitCode{code: exitInvalid, msg: "busbar: " + runErr.Error()}
+	}
+	return nil
+}
+
+type listener struct {
+	name string
+	ln   net.Listener
+	tls  bool
+}
+
+func listen(s Settings, log *slog.Logger) ([]listener, error) {
+	var out []listener
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.HTTPBind, strconv.Itoa(s.HTTPPort)))
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen for HTTP on port %d: %w", s.HTTPPort, err)
+	}
+	out = append(out, listener{name: "http", ln: ln})
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		ln.Close()
+		return nil, errors.New("HTTPS needs both --tls-cert and --tls-key")
+	}
+	if s.TLSCert != "" {
+		tl, err := net.Listen("tcp", net.JoinHostPort(s.HTTPBind, strconv.Itoa(s.HTTPSPort)))
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("cannot listen for HTTPS on port %d: %w", s.HTTPSPort, err)
+		}
+		out = append(out, listener{name: "https", ln: tl, tls: true})
+	}
+	return out, nil
+}
+
+type adminServer struct {
+	srv  *http.Server
+	addr string
+}
+
+func startAdmin(s Settings, src admin.GraphSource, log *slog.Logger, wg *sync.WaitGroup, errc chan<- error) (*adminServer, error) {
+	if s.MgmtPort < 0 {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.MgmtBind, strconv.Itoa(s.MgmtPort)))
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen for the management API on %s:%d: %w", s.MgmtBind, s.MgmtPort, err)
+	}
+	hs := &http.Server{Handler: admin.Handler(src), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	wg.Go(func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("management listener: %w", err)
+		}
+	})
+	return &adminServer{srv: hs, addr: ln.Addr().String()}, nil
+}
