@@ -72,3 +72,20 @@ func TestDefaultStatus(t *testing.T) {
 		}
 	}
 }
+
+type panicky struct{}
+
+func (panicky) Mediate(*engine.Context) (bool, error) { panic("boom") }
+
+// TestPanicBecomesAnswer: a bug that panics inside mediation is logged and
+// answered with a 500, and the process goes on.
+func TestPanicBecomesAnswer(t *testing.T) {
+	t.Parallel()
+	g := testkit.Graph(t, `<api name="a" context="/a"><resource><inSequence><drop/></inSequence></resource></api>`)
+	g.APIs[0].Resources[0].In.Seq.Steps[0].M = panicky{}
+	rec := &testkit.Recorder{}
+	g.Serve(t.Context(), testkit.NewMessage(testkit.Input{URI: "/a", Body: "{}", ContentType: "application/json"}), rec, testkit.Logger(t))
+	if len(rec.Responses) != 1 || rec.Responses[0].Status != 500 || !strings.Contains(rec.Responses[0].Body, "internal error") {
+		t.Fatalf("got %+v", rec.Responses)
+	}
+}

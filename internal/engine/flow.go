@@ -32,15 +32,19 @@ func (c *Context) pushEntryHandlers() {
 	x := c.X
 	switch x.kind() {
 	case flowProxy:
-		if s, err := x.Proxy.Fault.Resolve(c.G); x.Proxy.Fault.IsSet() && err == nil {
-			c.PushHandler(s)
-			return
+		if x.Proxy.Fault.IsSet() {
+			if s, err := x.Proxy.Fault.Resolve(c.G); err == nil {
+				c.PushHandler(s)
+				return
+			}
 		}
 		c.PushHandler(c.G.Fault)
 	case flowAPI:
 		c.PushHandler(c.G.Fault)
-		if s, err := x.Resource.Fault.Resolve(c.G); x.Resource.Fault.IsSet() && err == nil {
-			c.PushHandler(s)
+		if x.Resource.Fault.IsSet() {
+			if s, err := x.Resource.Fault.Resolve(c.G); err == nil {
+				c.PushHandler(s)
+			}
 		}
 	default:
 		c.PushHandler(c.G.Fault)

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 
 	"github.com/busbar/busbar/internal/fault"
 	"github.com/busbar/busbar/internal/message"
@@ -43,10 +45,42 @@ func (x *Exchange) Fault() *fault.Error { return x.fault }
 // Serve mediates one inbound message on g and answers the client through
 // r. It returns when the flow has finished and the answer is written.
 func (g *Graph) Serve(ctx context.Context, m *message.Message, r Responder, log *slog.Logger) {
-	x := &Exchange{Responder: r, reqFormat: m.Body.Format(), accept: m.Header.Get("Accept")}
-	c := NewContext(ctx, g, m, x, log)
-	g.dispatch(c)
-	c.finish()
+	// One allocation holds the context, the exchange and the first slots
+	// of the handler stack and invocation trail.
+	f := &flowState{}
+	f.x = Exchange{Responder: r, reqFormat: m.Body.Format(), accept: m.Header.Get("Accept")}
+	f.c = Context{Ctx: ctx, G: g, Msg: m, X: &f.x, base: log, handlers: f.handlers[:0], trail: f.trail[:0]}
+	defer f.c.recoverPanic()
+	g.dispatch(&f.c)
+	f.c.finish()
+}
+
+// recoverPanic turns a panic in mediation (a bug) into a logged internal
+// error and an answer, so that one bad message neither kills the process
+// nor leaves its client waiting.
+func (c *Context) recoverPanic() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	path := ""
+	if cur := c.Current(); cur != nil {
+		path = cur.Path
+	}
+	c.Log().Error("internal error while mediating; please report it", "panic", fmt.Sprint(r), "path", path, "stack", string(debug.Stack()))
+	if !c.X.responded {
+		f := fault.Newf(fault.DefaultError, "internal error in Busbar: %v", r)
+		f.Path = path
+		c.respondDefault(f)
+	}
+}
+
+// flowState is everything one inbound message needs from the engine.
+type flowState struct {
+	c        Context
+	x        Exchange
+	handlers [4]*Sequence
+	trail    [16]*Info
 }
 
 // finish makes sure the client gets an answer. A flow that failed and

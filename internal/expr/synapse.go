@@ -64,14 +64,19 @@ func getProperty(c *xpath.Context, args []xpath.Value) (xpath.Value, error) {
 			scope = message.ScopeDefault
 		}
 	}
-	v, ok := m.Get(scope, name)
+	return propertyValue(m.Get(scope, name)), nil
+}
+
+// propertyValue is a property as XPath sees it: a node-set for XML (type
+// OM) values, a string for anything else, "" when absent.
+func propertyValue(v any, ok bool) xpath.Value {
 	if !ok {
-		return xpath.StringValue(""), nil
+		return xpath.StringValue("")
 	}
-	if n, ok := v.(*xmltree.Node); ok {
-		return xpath.NodeSetValue(xpath.NodeOf(n)), nil
+	if n, isNode := v.(*xmltree.Node); isNode {
+		return xpath.NodeSetValue(xpath.NodeOf(n))
 	}
-	return xpath.StringValue(message.ValueString(v)), nil
+	return xpath.StringValue(message.ValueString(v))
 }
 
 func knownScope(s string) bool {
@@ -173,14 +178,7 @@ func scoped(scope, name string) xpath.Variable {
 		if m == nil {
 			return xpath.StringValue(""), nil
 		}
-		v, ok := m.Get(scope, name)
-		if !ok {
-			return xpath.StringValue(""), nil
-		}
-		if n, ok := v.(*xmltree.Node); ok {
-			return xpath.NodeSetValue(xpath.NodeOf(n)), nil
-		}
-		return xpath.StringValue(message.ValueString(v)), nil
+		return propertyValue(m.Get(scope, name)), nil
 	}}
 }
 

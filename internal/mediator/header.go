@@ -179,7 +179,7 @@ func (h *headerMediator) Mediate(c *engine.Context) (bool, error) {
 	var v string
 	if !h.remove && len(h.blocks) == 0 {
 		var err error
-		if v, err = evalMI(c, h.val); err != nil {
+		if v, err = h.val.Eval(c.Msg); err != nil {
 			return false, err
 		}
 	}

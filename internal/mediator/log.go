@@ -226,10 +226,10 @@ func (l *logMediator) Mediate(c *engine.Context) (bool, error) {
 }
 
 // properties appends the custom properties. An XPath that fails fails the
-// flow, as in MI; see evalMI.
+// flow, as in MI (a json-eval that cannot be evaluated gives "").
 func (l *logMediator) properties(w *logLine, c *engine.Context) error {
 	for _, p := range l.props {
-		v, err := evalMI(c, p.val)
+		v, err := p.val.Eval(c.Msg)
 		if err != nil {
 			return err
 		}

@@ -325,7 +325,7 @@ func (p *propertyMediator) value(c *engine.Context, name string) (any, error) {
 		s = expr.StringOf(v)
 	} else {
 		var err error
-		if s, err = evalMI(c, expr.Param{Ex: p.ex}); err != nil {
+		if s, err = p.ex.EvalString(c.Msg); err != nil {
 			return nil, err
 		}
 	}
@@ -490,29 +490,6 @@ func (p *propertyMediator) removeFrom(m *message.Message, name string) {
 		return
 	}
 	m.Remove(p.scope, name)
-}
-
-// evalMI evaluates a log or property value the way Synapse's stringValueOf
-// does: an XPath that fails to evaluate fails the flow (SynapseXPath throws
-// a SynapseException, which runs the fault handlers), while a json-eval
-// path that fails yields "" (SynapseJsonPath catches it and logs at debug).
-// A body that cannot be read or parsed fails the flow in both cases.
-func evalMI(c *engine.Context, p expr.Param) (string, error) {
-	if p.Ex == nil {
-		return p.Lit, nil
-	}
-	if !p.Ex.IsJSONPath() {
-		return p.Ex.EvalString(c.Msg)
-	}
-	if _, err := c.Msg.Body.JSON(); err != nil {
-		return "", err
-	}
-	s, err := p.Ex.EvalString(c.Msg)
-	if err != nil {
-		c.Log().Debug("json-eval failed; using an empty string as Synapse does", "expression", p.Ex.String(), "error", err)
-		return "", nil
-	}
-	return s, nil
 }
 
 // currentPath is the mediation path of the running mediator, for log

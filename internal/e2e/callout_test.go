@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/busbar/busbar/internal/testkit"
+)
+
+// TestCallout: a blocking SOAP call with part of the message, its answer
+// put back at an XPath target, then the flow goes on.
+func TestCallout(t *testing.T) {
+	t.Parallel()
+	be := newBackend(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		w.Header().Set("Content-Type", "text/xml")
+		if !strings.Contains(string(body), "<symbol>IBM</symbol>") || r.Header.Get("SOAPAction") != `"urn:getPrice"` {
+			w.WriteHeader(500)
+			return
+		}
+		fmt.Fprint(w, `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><price>42</price></soapenv:Body></soapenv:Envelope>`)
+	})
+	srv := testkit.Serve(t, fmt.Sprintf(`
+<api name="c" context="/c"><resource methods="POST">
+  <inSequence>
+    <callout serviceURL="%s/price" action="urn:getPrice">
+      <source xpath="//symbol"/>
+      <target xpath="//quote"/>
+    </callout>
+    <respond/>
+  </inSequence>
+  <faultSequence><payloadFactory media-type="text"><format>fault $1</format><args><arg expression="$ctx:ERROR_CODE"/></args></payloadFactory><respond/></faultSequence>
+</resource></api>`, be.URL))
+	r := testkit.Do(t, "POST", srv.URL+"/c", "application/xml", `<order><symbol>IBM</symbol><quote/></order>`)
+	if r.Status != 200 || r.Body != `<order><symbol>IBM</symbol><price>42</price></order>` {
+		t.Fatalf("got %d %q", r.Status, r.Body)
+	}
+	r = testkit.Do(t, "POST", srv.URL+"/c", "application/xml", `<order><symbol>SUN</symbol><quote/></order>`)
+	if r.Body != "fault 401002" {
+		t.Fatalf("failing callout: %d %q", r.Status, r.Body)
+	}
+	if be.last(t).Method != "POST" {
+		t.Fatal("callout did not POST")
+	}
+}
+
+// TestHTTPEdges: HEAD, an oversize Content-Length refused before reading,
+// and a request without a body.
+func TestHTTPEdges(t *testing.T) {
+	t.Parallel()
+	srv := testkit.Serve(t, `<api name="e" context="/e"><resource><inSequence><payloadFactory media-type="json"><format>{"m":"$1"}</format><args><arg expression="$axis2:HTTP_METHOD"/></args></payloadFactory><respond/></inSequence></resource></api>`)
+	r := testkit.Do(t, "HEAD", srv.URL+"/e", "", "")
+	if r.Status != 200 || r.Body != "" {
+		t.Fatalf("HEAD: %d %q", r.Status, r.Body)
+	}
+	r = testkit.Do(t, "GET", srv.URL+"/e", "", "")
+	if r.Status != 200 || r.Body != `{"m":"GET"}` {
+		t.Fatalf("GET: %d %q", r.Status, r.Body)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/e", strings.NewReader("x"))
+	req.ContentLength = 64 << 20
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		defer resp.Body.Close()
+		if resp.StatusCode != 413 {
+			t.Fatalf("oversize Content-Length: %d", resp.StatusCode)
+		}
+	}
+}
