@@ -133,7 +133,7 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 	defer backend.Close()
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "api", "slow.xml"), fmt.Sprintf(`<api xmlns="http://ws.apache.org/ns/synapse" name="slow" context="/slow">
-  <resource methods="GET"><inSequence><call><endpoint><address uri="%s/x"/></endpoint></call><respond/></inSequence></resource>
+  <resource methods="GET"><inSequence><log level="custom"><property name="step" value="calling"/></log><call><endpoint><address uri="%s/x"/></endpoint></call><respond/></inSequence></resource>
 </api>`, backend.URL))
 	cmd, httpAddr, mgmtAddr, logs := started(t, "run", "--http-port", "0", "--http-bind", "127.0.0.1", "--mgmt-port", "0", "--log-format", "json", "--data-dir", t.TempDir(), dir)
 
@@ -172,6 +172,32 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, logs.String())
+	}
+	// Every log line about a message names the message and the artifact.
+	var line map[string]any
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "step = calling") {
+			_ = json.Unmarshal([]byte(l), &line)
+		}
+	}
+	if id, _ := line["msgId"].(string); !strings.HasPrefix(id, "urn:uuid:") || line["artifact"] != "api[slow]" {
+		t.Fatalf("log line %v\n%s", line, logs.String())
+	}
+}
+
+// TestDefinitionsFile: PATH may be one <definitions> file; list prints the
+// registry.
+func TestDefinitionsFile(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "synapse.xml")
+	mustWrite(t, file, `<definitions xmlns="http://ws.apache.org/ns/synapse"><api name="a" context="/a"><resource><inSequence><drop/></inSequence></resource></api></definitions>`)
+	var out, errb bytes.Buffer
+	if code := cli.Main([]string{"validate", file}, &out, &errb); code != 0 || !strings.Contains(out.String(), "valid (1 APIs") {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := cli.Main([]string{"list"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "payloadFactory") || !strings.Contains(out.String(), "clone") {
+		t.Fatalf("list: %d %s", code, out.String())
 	}
 }
 
