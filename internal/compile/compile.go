@@ -51,6 +51,9 @@ type callEdge struct {
 }
 
 func newCompiler(dep *config.Deployment, reg *registry.Registry, opts engine.Options) *compiler {
+	if opts.Runtime == nil {
+		opts.Runtime = engine.NewRuntime()
+	}
 	return &compiler{
 		dep: dep, reg: reg, diags: &config.Diagnostics{},
 		g: &engine.Graph{

@@ -29,7 +29,7 @@ func init() {
 
 // Address is an <address> endpoint.
 type Address struct {
-	def *Definition
+	leaf
 	uri string
 }
 
@@ -44,7 +44,8 @@ func newAddress(b registry.Builder, el *config.Element, name string) (engine.End
 	if el.Get("optimize") != "" {
 		b.Warnf(el.Pos, "optimize=%q (MTOM/SwA) is not supported; the message is sent as is", el.Get("optimize"))
 	}
-	return &Address{def: ParseDefinition(b, el, name), uri: uri}, nil
+	d := ParseDefinition(b, el, name)
+	return &Address{leaf: newLeaf(b, el, d, "Address endpoint"), uri: uri}, nil
 }
 
 // Name is the endpoint's name ("" for anonymous ones).
@@ -52,7 +53,7 @@ func (a *Address) Name() string { return a.def.Name }
 
 // Send delivers the message.
 func (a *Address) Send(c *engine.Context) error {
-	return deliver(c, a.def, outbound{method: methodOf(c), url: joinPostfix(a.uri, c.Msg)})
+	return a.send(c, outbound{method: methodOf(c), url: joinPostfix(a.uri, c.Msg)})
 }
 
 func methodOf(c *engine.Context) string {

@@ -26,10 +26,11 @@ func init() {
 }
 
 // Default is a <default> endpoint.
-type Default struct{ def *Definition }
+type Default struct{ leaf }
 
 func newDefault(b registry.Builder, el *config.Element, name string) (engine.Endpoint, error) {
-	return &Default{def: ParseDefinition(b, el, name)}, nil
+	d := ParseDefinition(b, el, name)
+	return &Default{leaf: newLeaf(b, el, d, "Address endpoint")}, nil
 }
 
 // Name is the endpoint's name.
@@ -44,29 +45,45 @@ func (d *Default) Send(c *engine.Context) error {
 		f.Status = 503
 		return f
 	}
-	return deliver(c, d.def, outbound{method: methodOf(c), url: to})
+	return d.send(c, outbound{method: methodOf(c), url: to})
 }
 
 func valueString(v any) string { return message.ValueString(v) }
 
 // ToAddress returns the implicit endpoint of a send or call without an
 // endpoint: it delivers to the message's To address with the global
-// timeout, as Synapse's implicit send does.
-func ToAddress() engine.Endpoint { return &Default{def: &Definition{InitialDuration: -1, Factor: 1}} }
+// timeout, as Synapse's implicit send does. It has no state machine.
+func ToAddress() engine.Endpoint { return toAddress{} }
 
-// FixedURL returns an anonymous endpoint that sends to url exactly (no
-// REST_URL_POSTFIX), used by callout's serviceURL.
-func FixedURL(url string) engine.Endpoint {
-	return &fixedURL{def: &Definition{InitialDuration: -1, Factor: 1}, url: url}
+type toAddress struct{}
+
+func (toAddress) Name() string { return "" }
+
+func (toAddress) Send(c *engine.Context) error {
+	to := c.Msg.To
+	if !strings.HasPrefix(to, "http://") && !strings.HasPrefix(to, "https://") {
+		f := fault.Newf(fault.EndpointAddressNoneReady, "the message has no destination address (To is %q); give the send or call an endpoint, or set To with <header name=\"To\" value=\"http://...\"/>", to)
+		f.Status = 503
+		return f
+	}
+	return deliver(c, &Definition{InitialDuration: -1, Factor: 1}, outbound{method: methodOf(c), url: to})
+}
+
+// FixedURL returns an anonymous address endpoint that sends to url exactly
+// (no REST_URL_POSTFIX), used by callout's serviceURL; b places its state
+// tracker.
+func FixedURL(b registry.Builder, el *config.Element, url string) engine.Endpoint {
+	d := &Definition{InitialDuration: -1, Factor: 1}
+	return &fixedURL{leaf: newLeaf(b, el, d, "Address endpoint"), url: url}
 }
 
 type fixedURL struct {
-	def *Definition
+	leaf
 	url string
 }
 
 func (f *fixedURL) Name() string { return "" }
 
 func (f *fixedURL) Send(c *engine.Context) error {
-	return deliver(c, f.def, outbound{method: methodOf(c), url: f.url})
+	return f.send(c, outbound{method: methodOf(c), url: f.url})
 }

@@ -27,7 +27,7 @@ func init() {
 
 // HTTP is an <http> endpoint.
 type HTTP struct {
-	def    *Definition
+	leaf
 	tmpl   *uritemplate.Expansion
 	method string
 }
@@ -43,7 +43,8 @@ func newHTTP(b registry.Builder, el *config.Element, name string) (engine.Endpoi
 	if el.Get("method") != "" {
 		method = strings.ToUpper(registry.Enum(b, el, "method", "", "get", "post", "put", "delete", "patch", "head", "options"))
 	}
-	return &HTTP{def: ParseDefinition(b, el, name), tmpl: t, method: method}, nil
+	d := ParseDefinition(b, el, name)
+	return &HTTP{leaf: newLeaf(b, el, d, "HTTP endpoint"), tmpl: t, method: method}, nil
 }
 
 // Name is the endpoint's name.
@@ -65,5 +66,5 @@ func (h *HTTP) Send(c *engine.Context) error {
 	} else {
 		m.Method = method
 	}
-	return deliver(c, h.def, outbound{method: method, url: u})
+	return h.send(c, outbound{method: method, url: u})
 }

@@ -45,6 +45,9 @@ type Options struct {
 	// GlobalTimeoutMS is synapse.global_timeout_interval: the timeout of
 	// endpoints without their own.
 	GlobalTimeoutMS int64
+	// Runtime is the process-wide state graphs share; compile creates one
+	// when it is nil.
+	Runtime *Runtime
 }
 
 // AddCloser registers a resource to close when the graph is retired.

@@ -130,8 +130,9 @@ func (c *Context) Run(s *Sequence) (bool, error) {
 	}
 	for i := range s.Steps {
 		st := &s.Steps[i]
-		c.enter(st.Info)
+		at := c.enter(st.Info)
 		ok, err := st.M.Mediate(c)
+		c.leave(at, ok, err)
 		if err != nil {
 			return false, c.annotate(err, st.Info)
 		}

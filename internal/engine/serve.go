@@ -80,7 +80,7 @@ type flowState struct {
 	c        Context
 	x        Exchange
 	handlers [4]*Sequence
-	trail    [16]*Info
+	trail    [16]trailStep
 }
 
 // finish makes sure the client gets an answer. A flow that failed and

@@ -111,6 +111,23 @@ type Error struct {
 	// Prev is the fault this one replaced in the same message (FAIL_INFO's
 	// predecessor chain).
 	Prev *Error
+	// SkipHandlers says no fault sequence runs for this fault: an endpoint
+	// timeout with responseAction "discard". The client still gets the
+	// default answer (DESIGN §3.2).
+	SkipHandlers bool
+	// Trail is the invocation path when the fault happened: each mediator
+	// entered, how, and how it was left (FAIL_INFO).
+	Trail []Step
+}
+
+// Step is one mediator of an invocation path.
+type Step struct {
+	Path string
+	// Entered is "request", "response" or "fault" (running as a fault
+	// handler); Left is "out" (continued), "stop", "fail" or "" (still
+	// running when the fault happened).
+	Entered string
+	Left    string
 }
 
 // New returns an error with a numeric code.

@@ -52,7 +52,7 @@ func newCallout(b registry.Builder, el *config.Element) (engine.Mediator, error)
 	c := &callout{action: el.Get("action")}
 	switch {
 	case el.Get("serviceURL") != "":
-		c.ep = engine.EndpointRef{EP: endpoint.FixedURL(el.Get("serviceURL"))}
+		c.ep = engine.EndpointRef{EP: endpoint.FixedURL(b, el, el.Get("serviceURL"))}
 	case el.Get("endpointKey") != "":
 		c.ep = b.EndpointRef(el.Get("endpointKey"), el.Pos)
 	default:

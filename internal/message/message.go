@@ -202,6 +202,11 @@ func (m *Message) getDefault(name string) (any, bool) {
 		return time.Now().Format("2006-01-02T15:04:05.000Z07:00"), true
 	case "SYSTEM_TIME":
 		return strconv.FormatInt(time.Now().UnixMilli(), 10), true
+	case "FAIL_INFO":
+		if fi := m.FailInfo(); fi != nil {
+			return fi, true
+		}
+		return nil, false
 	}
 	if v, ok := m.props[name]; ok {
 		return v, true

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,4 +192,46 @@ func Eventually(t testing.TB, within time.Duration, cond func() bool, what strin
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// GraphWith compiles artifacts with explicit options (for example a shared
+// Runtime with a fake clock) and fails the test on any error.
+func GraphWith(t testing.TB, artifacts string, opts engine.Options) *engine.Graph {
+	t.Helper()
+	dep, diags := config.LoadBytes("test.xml", []byte(Definitions(artifacts)))
+	if diags.HasErrors() {
+		t.Fatalf("configuration does not load:\n%v", diags.Err())
+	}
+	g, cd := compile.Compile(dep, registry.Default, opts)
+	if g == nil {
+		t.Fatalf("configuration does not compile:\n%v", cd.Err())
+	}
+	t.Cleanup(func() { _ = g.Close() })
+	return g
+}
+
+// Clock is a settable clock for engine.Runtime.Now, so suspension windows
+// and retry delays are tested without sleeping.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock at a fixed instant.
+func NewClock() *Clock { return &Clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// FakeRuntime returns options whose runtime runs on a fake clock.
+func FakeRuntime() (engine.Options, *Clock) {
+	clk := NewClock()
+	rt := engine.NewRuntime()
+	rt.Now = clk.Now
+	opts := DefaultOptions
+	opts.Runtime = rt
+	return opts, clk
 }
