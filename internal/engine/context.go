@@ -28,8 +28,8 @@ type Context struct {
 	// group counts the composite endpoints the current send is inside; a
 	// leaf that is not ready fails with 303001 only when it is the root.
 	group int
-	base     *slog.Logger
-	log      *slog.Logger
+	base  *slog.Logger
+	log   *slog.Logger
 }
 
 // NewContext prepares a context for a message on a graph.
