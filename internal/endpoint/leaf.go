@@ -70,9 +70,8 @@ func (l *leaf) send(c *engine.Context, o outbound) error {
 		err = l.forcedSOAPFault(c)
 	}
 	if err == nil {
-		before := l.tracker.State()
-		l.tracker.OnSuccess()
-		if before != Active && before != Off {
+		if before := l.tracker.State(); before == Timeout || before == Suspended {
+			l.tracker.OnSuccess()
 			c.Log().Info("endpoint recovered", "endpoint", l.tracker.name, "from", before.String())
 		}
 		if pushed != nil {
@@ -88,6 +87,10 @@ func (l *leaf) send(c *engine.Context, o outbound) error {
 // classify runs the state machine for a failure and marks endpoint
 // timeouts with responseAction discard so that no fault sequence runs.
 func (l *leaf) classify(c *engine.Context, fe *fault.Error) {
+	if fe.State >= 0 {
+		// Synapse marks a message whose send failed in the transport.
+		c.Msg.Set(message.ScopeDefault, "SENDING_FAULT", true)
+	}
 	before := l.tracker.State()
 	outcome := l.tracker.OnFault(fe.Code)
 	st := l.tracker.Status()

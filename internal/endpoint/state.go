@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/busbar/busbar/internal/engine"
@@ -75,6 +76,10 @@ type Tracker struct {
 	policy Policy
 	now    func() time.Time
 
+	// fast mirrors state so that the common case (an ACTIVE endpoint
+	// answering) takes no lock; it is written only under mu.
+	fast atomic.Int32
+
 	mu          sync.Mutex
 	state       State
 	remaining   int // -1: not initialised yet
@@ -84,13 +89,18 @@ type Tracker struct {
 }
 
 func newTracker(name string, p Policy, now func() time.Time) *Tracker {
-	return &Tracker{name: name, policy: p, now: now, state: Active, remaining: -1, lastSuspend: -1}
+	t := &Tracker{name: name, policy: p, now: now, state: Active, remaining: -1, lastSuspend: -1}
+	t.fast.Store(int32(Active))
+	return t
 }
 
 // Ready reports whether the endpoint may be sent to now (§1.6): ACTIVE
 // always, OFF never, TIMEOUT and SUSPENDED once their retry time has come.
 // It changes nothing.
 func (t *Tracker) Ready() (bool, State) {
+	if State(t.fast.Load()) == Active {
+		return true, Active
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch t.state {
@@ -185,6 +195,9 @@ func (t *Tracker) suspend(code fault.Code, why string) {
 // OnSuccess records a response (any HTTP status counts): TIMEOUT or
 // SUSPENDED endpoints recover to ACTIVE (§1.7); OFF stays OFF.
 func (t *Tracker) OnSuccess() {
+	if State(t.fast.Load()) == Active {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.state == Timeout || t.state == Suspended {
@@ -222,6 +235,7 @@ func (t *Tracker) reset() {
 func (t *Tracker) move(to State, code fault.Code, reason string) {
 	tr := Transition{At: t.now(), From: t.state.String(), To: to.String(), Code: code.String(), Reason: reason}
 	t.state = to
+	t.fast.Store(int32(to))
 	if len(t.history) == historySize {
 		copy(t.history, t.history[1:])
 		t.history = t.history[:historySize-1]
@@ -256,11 +270,7 @@ func (t *Tracker) Status() Status {
 }
 
 // State returns the current state.
-func (t *Tracker) State() State {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.state
-}
+func (t *Tracker) State() State { return State(t.fast.Load()) }
 
 // Table holds every endpoint's tracker by key (the endpoint's name, or the
 // configuration path of an anonymous one). It lives in the Runtime, so a
