@@ -1,6 +1,7 @@
-// Package cli implements the busbar command: run, validate, list and
-// version. Commands are thin: they parse flags, load and compile through
-// the same code path, and report every diagnostic with its position.
+// Package cli implements the busbar command: run, validate, list,
+// version, and ctl (the management API client). Commands are thin: they
+// parse flags, load and compile through the same code path, and report
+// every diagnostic with its position.
 package cli
 
 import (
@@ -74,7 +75,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRun(stdout, stderr), newValidate(stdout, stderr), newVersion(stdout), newList(stdout))
+	root.AddCommand(newRun(stdout, stderr), newValidate(stdout, stderr), newVersion(stdout), newList(stdout), newCtl(stdout))
 	return root
 }
 

@@ -126,7 +126,7 @@ func serve(ctx context.Context, s Settings, path string, stderr io.Writer) error
 		attrs = append(attrs, l.name, l.ln.Addr().String())
 	}
 	if mgmt != nil {
-		attrs = append(attrs, "management", mgmt.addr)
+		attrs = append(attrs, "management", mgmt.addr, "management_token", mgmt.tokenFrom)
 	}
 	log.Info("busbar started", attrs...)
 
@@ -188,21 +188,40 @@ func listen(s Settings, log *slog.Logger) ([]listener, error) {
 type adminServer struct {
 	srv  *http.Server
 	addr string
+	// tokenFrom says where the token came from (the variable's name or the
+	// file's path); the token itself is never logged.
+	tokenFrom string
 }
 
+// startAdmin resolves the management token (BUSBAR_ADMIN_TOKEN, else
+// <data-dir>/admin.token, created on first start) and serves the
+// management API on --mgmt-bind:--mgmt-port.
 func startAdmin(s Settings, src admin.GraphSource, log *slog.Logger, wg *sync.WaitGroup, errc chan<- error) (*adminServer, error) {
 	if s.MgmtPort < 0 {
 		return nil, nil
+	}
+	token, from, err := admin.ResolveToken(os.Getenv(admin.TokenEnv), s.DataDir)
+	if err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(s.MgmtBind, strconv.Itoa(s.MgmtPort)))
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen for the management API on %s:%d: %w", s.MgmtBind, s.MgmtPort, err)
 	}
-	hs := &http.Server{Handler: admin.Handler(src), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if !loopback(s.MgmtBind) {
+		log.Warn("the management API listens beyond loopback; protect the token and the network path", "bind", s.MgmtBind)
+	}
+	h := admin.Handler(src, admin.Options{Token: token, Log: log})
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	wg.Go(func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("management listener: %w", err)
 		}
 	})
-	return &adminServer{srv: hs, addr: ln.Addr().String()}, nil
+	return &adminServer{srv: hs, addr: ln.Addr().String(), tokenFrom: from}, nil
+}
+
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

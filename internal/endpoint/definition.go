@@ -47,6 +47,10 @@ type Definition struct {
 
 	Properties []Property
 	OnError    string
+
+	// Source is the endpoint's configuration as XML (the enclosing
+	// <endpoint> when there is one), kept for the management API.
+	Source string
 }
 
 // Property is an endpoint <property> set on the message when it is sent.

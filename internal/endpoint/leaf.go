@@ -35,7 +35,10 @@ func newLeaf(b registry.Builder, el *config.Element, d *Definition, kind string)
 	if el.Parent != nil && el.Parent.Name.Local == "endpoint" {
 		src = el.Parent
 	}
-	l := leaf{def: d, kind: kind, tracker: States(b.Options().Runtime).Tracker(key, compile.ToXMLTree(src).String(), d.policy())}
+	d.Source = compile.ToXMLTree(src).String()
+	// The source is also the fingerprint: any change to the XML starts a
+	// fresh tracker.
+	l := leaf{def: d, kind: kind, tracker: States(b.Options().Runtime).Tracker(key, d.Source, d.policy())}
 	if d.OnError != "" {
 		l.onError = b.SequenceRef(d.OnError, src.Pos)
 	}

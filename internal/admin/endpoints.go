@@ -1,0 +1,295 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/busbar/busbar/internal/endpoint"
+	"github.com/busbar/busbar/internal/engine"
+)
+
+// tracked is an endpoint with a state machine (address, http, default).
+// Reading it through this interface keeps composite kinds, which have none
+// yet, listable without any change to them.
+type tracked interface{ Tracker() *endpoint.Tracker }
+
+// defined is an endpoint with a leaf definition.
+type defined interface{ Definition() *endpoint.Definition }
+
+// kinded lets an endpoint name its kind when its Go type name is not the
+// XML element.
+type kinded interface{ Kind() string }
+
+// EndpointList is the answer of GET /management/endpoints.
+type EndpointList struct {
+	Count int               `json:"count"`
+	List  []EndpointSummary `json:"list"`
+}
+
+// EndpointSummary is one endpoint in the list. IsActive is true only in
+// state ACTIVE, as in MI.
+type EndpointSummary struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	IsActive bool   `json:"isActive"`
+	State    string `json:"state"`
+}
+
+// EndpointView is the answer of GET /management/endpoints?endpointName=X.
+// The state fields are absent for endpoints without a state machine.
+type EndpointView struct {
+	EndpointSummary
+	RemainingRetries *int `json:"remainingRetries,omitempty"`
+	// NextRetryTime (RFC 3339, UTC) is set only in TIMEOUT and SUSPENDED.
+	NextRetryTime string `json:"nextRetryTime,omitempty"`
+	// LastSuspendDuration is in ms; -1 when not suspended since the last
+	// recovery.
+	LastSuspendDuration *int64                `json:"lastSuspendDuration,omitempty"`
+	Transitions         []endpoint.Transition `json:"transitions,omitempty"`
+	Configuration       string                `json:"configuration,omitempty"`
+	Advanced            *Advanced             `json:"advanced,omitempty"`
+	// Tracing is always "disabled": Busbar has no message tracing; the
+	// member is kept for MI clients.
+	Tracing string `json:"tracing"`
+}
+
+// Advanced is MI's advanced view of a leaf endpoint's definition.
+type Advanced struct {
+	SuspendState SuspendState `json:"suspendState"`
+	TimeoutState TimeoutState `json:"timeoutState"`
+}
+
+// SuspendState is the <suspendOnFailure> configuration. MaxDuration is
+// MI's Long.MAX_VALUE when there is no cap; InitialDuration is -1 when not
+// configured (30 s at run time). ProgressionFactor is a Busbar addition.
+type SuspendState struct {
+	ErrorCodes        []int   `json:"errorCodes"`
+	MaxDuration       int64   `json:"maxDuration"`
+	InitialDuration   int64   `json:"initialDuration"`
+	ProgressionFactor float64 `json:"progressionFactor"`
+}
+
+// TimeoutState is the <markForSuspension> configuration. "reties" is MI's
+// spelling, kept so MI clients read it; RetryDelay (ms) is a Busbar
+// addition.
+type TimeoutState struct {
+	ErrorCodes []int `json:"errorCodes"`
+	Reties     int   `json:"reties"`
+	RetryDelay int64 `json:"retryDelay"`
+}
+
+// SwitchRequest is the body of POST /management/endpoints.
+type SwitchRequest struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Trace  string `json:"trace,omitempty"`
+}
+
+type endpoints struct {
+	src GraphSource
+	log *slog.Logger
+}
+
+// graph returns the served graph, or answers 503 and returns nil.
+func (h *endpoints) graph(w http.ResponseWriter) *engine.Graph {
+	g := h.src.Graph()
+	if g == nil {
+		writeError(w, http.StatusServiceUnavailable, "the deployment is not loaded yet")
+	}
+	return g
+}
+
+func (h *endpoints) get(w http.ResponseWriter, r *http.Request) {
+	g := h.graph(w)
+	if g == nil {
+		return
+	}
+	q := r.URL.Query()
+	if q.Has("endpointName") {
+		ep := g.Endpoints[q.Get("endpointName")]
+		if ep == nil {
+			writeError(w, http.StatusNotFound, "Endpoint does not exist")
+			return
+		}
+		writeJSON(w, http.StatusOK, view(q.Get("endpointName"), ep))
+		return
+	}
+	writeJSON(w, http.StatusOK, list(g, q.Get("searchKey")))
+}
+
+// list summarises the named endpoints whose name contains key (any case),
+// sorted by name.
+func list(g *engine.Graph, key string) EndpointList {
+	out := EndpointList{List: []EndpointSummary{}}
+	key = strings.ToLower(key)
+	for name, ep := range g.Endpoints {
+		if strings.Contains(strings.ToLower(name), key) {
+			out.List = append(out.List, summary(name, ep))
+		}
+	}
+	slices.SortFunc(out.List, func(a, b EndpointSummary) int { return strings.Compare(a.Name, b.Name) })
+	out.Count = len(out.List)
+	return out
+}
+
+// summary describes an endpoint. One without a state machine can never be
+// suspended or switched off, so it is ACTIVE, as MI's composite endpoints
+// are until switched off.
+func summary(name string, ep engine.Endpoint) EndpointSummary {
+	s := EndpointSummary{Name: name, Type: kindOf(ep), IsActive: true, State: endpoint.Active.String()}
+	if t := trackerOf(ep); t != nil {
+		st := t.State()
+		s.IsActive, s.State = st == endpoint.Active, st.String()
+	}
+	return s
+}
+
+func view(name string, ep engine.Endpoint) EndpointView {
+	v := EndpointView{EndpointSummary: summary(name, ep), Tracing: "disabled"}
+	if t := trackerOf(ep); t != nil {
+		addStatus(&v, t.Status())
+	}
+	if d, ok := ep.(defined); ok && d.Definition() != nil {
+		def := d.Definition()
+		v.Configuration = def.Source
+		v.Advanced = advanced(def)
+	}
+	return v
+}
+
+// addStatus copies a tracker snapshot; taking State from the same
+// snapshot keeps the view consistent if the state moves meanwhile.
+func addStatus(v *EndpointView, st endpoint.Status) {
+	v.State, v.IsActive = st.State, st.State == endpoint.Active.String()
+	v.RemainingRetries = &st.RemainingRetries
+	v.LastSuspendDuration = &st.LastSuspendDuration
+	if st.NextRetryTime != nil {
+		v.NextRetryTime = st.NextRetryTime.UTC().Format(time.RFC3339Nano)
+	}
+	v.Transitions = make([]endpoint.Transition, len(st.Transitions))
+	for i, tr := range st.Transitions {
+		tr.At = tr.At.UTC()
+		v.Transitions[i] = tr
+	}
+}
+
+func advanced(d *endpoint.Definition) *Advanced {
+	maxDur := d.MaxDuration
+	if maxDur <= 0 {
+		maxDur = math.MaxInt64 // MI's "no cap"
+	}
+	return &Advanced{
+		SuspendState: SuspendState{ErrorCodes: nonNil(d.SuspendCodes), MaxDuration: maxDur,
+			InitialDuration: d.InitialDuration, ProgressionFactor: d.Factor},
+		TimeoutState: TimeoutState{ErrorCodes: nonNil(d.MarkCodes), Reties: d.Retries, RetryDelay: d.RetryDelay.Milliseconds()},
+	}
+}
+
+// nonNil makes an empty code list encode as [] rather than null.
+func nonNil(codes []int) []int {
+	if codes == nil {
+		return []int{}
+	}
+	return codes
+}
+
+func trackerOf(ep engine.Endpoint) *endpoint.Tracker {
+	if t, ok := ep.(tracked); ok {
+		return t.Tracker()
+	}
+	return nil
+}
+
+// kindOf names an endpoint's kind as MI's list does, by the element that
+// defines it (address, http, default, failover, ...): Kind() when the
+// endpoint has it, else its Go type's name in lower case, which is the
+// element for every kind Busbar defines.
+func kindOf(ep engine.Endpoint) string {
+	if k, ok := ep.(kinded); ok {
+		return k.Kind()
+	}
+	t := reflect.TypeOf(ep)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return strings.ToLower(t.Name())
+}
+
+// maxSwitchBody bounds the POST body; a switch request is a few bytes.
+const maxSwitchBody = 64 << 10
+
+func (h *endpoints) post(w http.ResponseWriter, r *http.Request) {
+	g := h.graph(w)
+	if g == nil {
+		return
+	}
+	req, status, msg := readSwitch(w, r)
+	if status == 0 {
+		status, msg = h.apply(g, req, r.RemoteAddr)
+	}
+	if status != http.StatusOK {
+		writeError(w, status, msg)
+		return
+	}
+	writeJSON(w, status, Message{Message: msg})
+}
+
+// readSwitch decodes the body; a non-zero status is the error to answer.
+func readSwitch(w http.ResponseWriter, r *http.Request) (SwitchRequest, int, string) {
+	var req SwitchRequest
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSwitchBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return req, http.StatusRequestEntityTooLarge, "JSON payload is too large"
+	case err != nil:
+		return req, http.StatusBadRequest, "cannot read the payload: " + err.Error()
+	case len(strings.TrimSpace(string(body))) == 0:
+		return req, http.StatusBadRequest, "JSON payload is missing"
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return req, http.StatusBadRequest, "invalid JSON payload: " + err.Error()
+	}
+	if req.Name == "" {
+		return req, http.StatusBadRequest, "Missing parameters in payload"
+	}
+	return req, 0, ""
+}
+
+// apply switches the endpoint, checking in MI's order: the name first,
+// then the status.
+func (h *endpoints) apply(g *engine.Graph, req SwitchRequest, remote string) (int, string) {
+	ep := g.Endpoints[req.Name]
+	switch {
+	case ep == nil:
+		return http.StatusNotFound, "Endpoint does not exist"
+	case req.Status == "" && req.Trace != "":
+		return http.StatusBadRequest, "Busbar does not support endpoint tracing"
+	case req.Status == "":
+		return http.StatusBadRequest, "Missing parameters in payload"
+	}
+	on := strings.EqualFold(req.Status, "active")
+	if !on && !strings.EqualFold(req.Status, "inactive") {
+		return http.StatusBadRequest, "Provided state is not valid"
+	}
+	t := trackerOf(ep)
+	if t == nil {
+		return http.StatusNotImplemented, "Endpoint " + req.Name + " (" + kindOf(ep) + ") has no state that can be switched yet"
+	}
+	if on {
+		t.SwitchOn()
+		h.log.Info("endpoint switched on", "endpoint", req.Name, "via", "management API", "remote", remote)
+		return http.StatusOK, req.Name + " is switched On"
+	}
+	t.SwitchOff()
+	h.log.Info("endpoint switched off", "endpoint", req.Name, "via", "management API", "remote", remote)
+	return http.StatusOK, req.Name + " is switched Off"
+}
