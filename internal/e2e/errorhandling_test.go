@@ -320,3 +320,17 @@ func TestRule2_2_DynamicTimeout(t *testing.T) {
 		t.Fatalf("a dynamic timeout above the global one was not capped: %+v after %v", s, time.Since(start))
 	}
 }
+
+// TestStateChangesAreLogged: a suspension is logged at warn with the
+// endpoint, the code and the duration, and the message's ID and artifact.
+func TestStateChangesAreLogged(t *testing.T) {
+	t.Parallel()
+	logs := &testkit.LogBuffer{}
+	srv := testkit.StartServerLog(t, testkit.Graph(t, errorAPI+fmt.Sprintf(`<endpoint name="E"><address uri="http://%s/"/></endpoint>`, closedPort(t))), logs.Logger())
+	testkit.Do(t, "POST", srv.URL+"/a/fs", "application/json", `{}`)
+	for _, want := range []string{`level=WARN msg="endpoint suspended"`, "endpoint=E code=101503 duration_ms=30000", "artifact=api[a]", "msgId=urn:uuid:"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Fatalf("logs lack %q:\n%s", want, logs.String())
+		}
+	}
+}

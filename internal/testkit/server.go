@@ -3,9 +3,11 @@ package testkit
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,11 +24,18 @@ type Server struct {
 // StartServer serves g until the test ends.
 func StartServer(t testing.TB, g *engine.Graph) *Server {
 	t.Helper()
+	return StartServerLog(t, g, Logger(t))
+}
+
+// StartServerLog serves g with the given logger (a test that checks log
+// lines passes one writing to a LogBuffer).
+func StartServerLog(t testing.TB, g *engine.Graph, log *slog.Logger) *Server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := httpin.New(httpin.Options{Log: Logger(t)})
+	in := httpin.New(httpin.Options{Log: log})
 	in.Swap(g)
 	done := make(chan struct{})
 	go func() {
@@ -83,4 +92,28 @@ func Do(t testing.TB, method, url, contentType, body string, header ...string) R
 		t.Fatalf("%s %s: reading body: %v", method, url, err)
 	}
 	return Reply{Status: resp.StatusCode, Header: resp.Header, Body: string(data)}
+}
+
+// LogBuffer collects log output for tests to search; it is safe for
+// concurrent use.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Logger returns a text logger at debug level writing to the buffer.
+func (l *LogBuffer) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
