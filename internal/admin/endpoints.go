@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,15 @@ type defined interface{ Definition() *endpoint.Definition }
 // kinded lets an endpoint name its kind when its Go type name is not the
 // XML element.
 type kinded interface{ Kind() string }
+
+// grouped is a composite endpoint (failover, loadbalance, recipientlist).
+type grouped interface {
+	Children() []engine.Endpoint
+	Retried() int64
+}
+
+// childSwitcher switches a group's children (JMX's EndpointView).
+type childSwitcher interface{ SwitchChildren(on bool) }
 
 // EndpointList is the answer of GET /management/endpoints.
 type EndpointList struct {
@@ -59,6 +69,11 @@ type EndpointView struct {
 	// Tracing is always "disabled": Busbar has no message tracing; the
 	// member is kept for MI clients.
 	Tracing string `json:"tracing"`
+	// Children are a group's child endpoints with their own state.
+	Children []EndpointView `json:"children,omitempty"`
+	// Retries counts a group's failovers (MI's 304100) or load-balance
+	// retries (303100), which MI only reports to JMX.
+	Retries *int64 `json:"retries,omitempty"`
 }
 
 // Advanced is MI's advanced view of a leaf endpoint's definition.
@@ -91,6 +106,9 @@ type SwitchRequest struct {
 	Name   string `json:"name"`
 	Status string `json:"status"`
 	Trace  string `json:"trace,omitempty"`
+	// Children, for a group, switches its children instead of the group
+	// itself, as MI's JMX view does (synapse-semantics §1.8).
+	Children bool `json:"children,omitempty"`
 }
 
 type endpoints struct {
@@ -161,6 +179,19 @@ func view(name string, ep engine.Endpoint) EndpointView {
 		def := d.Definition()
 		v.Configuration = def.Source
 		v.Advanced = advanced(def)
+	}
+	if g, ok := ep.(grouped); ok {
+		n := g.Retried()
+		v.Retries = &n
+		for i, c := range g.Children() {
+			name := c.Name()
+			if name == "" {
+				name = "endpoint[" + strconv.Itoa(i+1) + "]"
+			}
+			cv := view(name, c)
+			cv.Configuration = ""
+			v.Children = append(v.Children, cv)
+		}
 	}
 	return v
 }
@@ -279,6 +310,18 @@ func (h *endpoints) apply(g *engine.Graph, req SwitchRequest, remote string) (in
 	on := strings.EqualFold(req.Status, "active")
 	if !on && !strings.EqualFold(req.Status, "inactive") {
 		return http.StatusBadRequest, "Provided state is not valid"
+	}
+	if req.Children {
+		cs, ok := ep.(childSwitcher)
+		if !ok {
+			return http.StatusBadRequest, "Endpoint " + req.Name + " is not a group"
+		}
+		cs.SwitchChildren(on)
+		h.log.Info("endpoint group's children switched", "endpoint", req.Name, "on", on, "via", "management API", "remote", remote)
+		if on {
+			return http.StatusOK, req.Name + " children are switched On"
+		}
+		return http.StatusOK, req.Name + " children are switched Off"
 	}
 	t := trackerOf(ep)
 	if t == nil {

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -296,5 +297,46 @@ func TestUnknownDetail(t *testing.T) {
 	s := server(t, fixed{testkit.Graph(t, artifacts)})
 	if status, _, body := call(t, "GET", s.URL+"/management/endpoints?endpointName=Nope", ""); status != 404 || strings.TrimSpace(body) != `{"Error":"Endpoint does not exist"}` {
 		t.Fatalf("%d %s", status, body)
+	}
+}
+
+// TestGroupView: a failover lists its children with their own states and
+// its failover count; switching "children" switches them (JMX semantics),
+// switching the group itself turns it OFF.
+func TestGroupView(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := ln.Addr().String()
+	ln.Close()
+	g := testkit.Graph(t, fmt.Sprintf(`<endpoint name="G"><failover><endpoint name="A"><address uri="http://%s/"/></endpoint><endpoint name="B"><address uri="http://%s/"/></endpoint></failover></endpoint>`, down, down))
+	h := admin.Handler(fixed{g}, admin.Options{Token: "t", Log: testkit.Logger(t)})
+	do := func(method, target, body string) (int, map[string]any) {
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer t")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &out)
+		return rec.Code, out
+	}
+	code, v := do("GET", "/management/endpoints?endpointName=G", "")
+	kids, _ := v["children"].([]any)
+	if code != 200 || v["type"] != "failover" || len(kids) != 2 || v["retries"] != float64(0) {
+		t.Fatalf("view %d %v", code, v)
+	}
+	if code, _ := do("POST", "/management/endpoints", `{"name":"G","status":"inactive","children":true}`); code != 200 {
+		t.Fatalf("switch children: %d", code)
+	}
+	_, v = do("GET", "/management/endpoints?endpointName=G", "")
+	kids, _ = v["children"].([]any)
+	if v["state"] != "ACTIVE" || kids[0].(map[string]any)["state"] != "OFF" || kids[1].(map[string]any)["state"] != "OFF" {
+		t.Fatalf("after switching children: %v", v)
+	}
+	do("POST", "/management/endpoints", `{"name":"G","status":"inactive"}`)
+	if _, v = do("GET", "/management/endpoints?endpointName=G", ""); v["state"] != "OFF" {
+		t.Fatalf("group not switched off: %v", v)
 	}
 }

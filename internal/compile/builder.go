@@ -2,6 +2,7 @@ package compile
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/busbar/busbar/internal/config"
@@ -32,6 +33,12 @@ func (b *builder) Warnf(pos config.Pos, format string, args ...any) {
 }
 
 func (b *builder) Options() engine.Options { return b.c.g.Options }
+
+func (b *builder) OnClose(f func()) { b.c.g.AddCloser(closerFunc(f)) }
+
+type closerFunc func()
+
+func (f closerFunc) Close() error { f(); return nil }
 
 func (b *builder) Expr(el *config.Element, src string, pos config.Pos) *expr.Expr {
 	e, err := expr.Compile(src, exprNS(el))
@@ -203,9 +210,28 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
-// Endpoint compiles an inline <endpoint> element.
+// Endpoint compiles an inline <endpoint> element. Its path gets the
+// element's position among its sibling endpoints, so the children of a
+// group (and their state trackers) are told apart.
 func (b *builder) Endpoint(el *config.Element) engine.Endpoint {
-	return b.endpoint(el, el.Get("name"))
+	sub := &builder{c: b.c, path: b.path + "/" + endpointSegment(el), owner: b.owner}
+	return sub.endpoint(el, el.Get("name"))
+}
+
+func endpointSegment(el *config.Element) string {
+	if el.Parent == nil {
+		return "endpoint"
+	}
+	n := 0
+	for _, c := range el.Parent.Children {
+		if c.Name.Local == "endpoint" {
+			n++
+		}
+		if c == el {
+			break
+		}
+	}
+	return fmt.Sprintf("endpoint[%d]", n)
 }
 
 func (b *builder) endpoint(el *config.Element, name string) engine.Endpoint {
@@ -217,16 +243,22 @@ func (b *builder) endpoint(el *config.Element, name string) engine.Endpoint {
 		b.EndpointRef(key, attrPos(el, "key"))
 		return &engine.IndirectEndpoint{Key: key}
 	}
-	for _, attr := range []string{"key-expression", "template"} {
-		if _, ok := el.AttrValue(attr); ok {
-			b.Errorf(attrPos(el, attr), "<endpoint %s=...> is not supported by Busbar yet", attr)
-			return nil
+	if a := el.Attr("key-expression"); a != nil {
+		if len(el.Children) > 0 {
+			b.Errorf(el.Pos, "an <endpoint key-expression=...> resolves a named endpoint and has no children")
 		}
+		if e := b.Expr(el, a.Value, a.Pos); e != nil {
+			return &engine.ResolvingEndpoint{Key: e}
+		}
+		return nil
+	}
+	if a := el.Attr("template"); a != nil {
+		return b.templateEndpoint(el, a, name)
 	}
 	var def *config.Element
 	for _, c := range el.Children {
 		switch {
-		case c.IsSynapse() && (c.Name.Local == "property" || c.Name.Local == "description" || c.Name.Local == "parameter"):
+		case c.IsSynapse() && (c.Name.Local == "property" || c.Name.Local == "description" || c.Name.Local == "parameter" || c.Name.Local == "session"):
 		case def == nil:
 			def = c
 		default:
@@ -254,4 +286,71 @@ func (b *builder) endpoint(el *config.Element, name string) engine.Endpoint {
 		return nil
 	}
 	return ep
+}
+
+// templateEndpoint builds <endpoint template="T" uri="..."><parameter
+// name value/></endpoint> by substituting $name, $uri and every parameter
+// into the template's endpoint, then compiling the result like any other
+// endpoint. A missing template is a warning and fails at run time with
+// 305100, as in MI.
+func (b *builder) templateEndpoint(el *config.Element, a *config.Attr, name string) engine.Endpoint {
+	t := b.c.templates[a.Value]
+	if t == nil || t.Endpoint == nil {
+		b.Warnf(a.Pos, "endpoint template %q is not defined; sending to this endpoint fails at run time with 305100", a.Value)
+		return &engine.MissingEndpoint{EPName: name, Reason: fmt.Sprintf("Couldn't find the endpoint template with the key : %s", a.Value)}
+	}
+	params := map[string]string{"name": name, "uri": el.Get("uri")}
+	for _, p := range el.ChildrenNamed("parameter") {
+		params[p.Get("name")] = p.Get("value")
+	}
+	for _, p := range t.Params {
+		if _, ok := params[p.Name]; !ok || params[p.Name] == "" {
+			if p.Default != "" {
+				params[p.Name] = p.Default
+			} else if p.Mandatory {
+				b.Errorf(el.Pos, "endpoint template %s needs the parameter %q", t.Name, p.Name)
+			}
+		}
+	}
+	inst := substitute(t.Endpoint, params, el)
+	sub := &builder{c: b.c, path: b.path, owner: b.owner}
+	return sub.endpoint(inst, name)
+}
+
+// substitute copies a template element, replacing $param in attribute
+// values and text. Longer names are replaced first so $uri does not eat
+// $uriSuffix.
+func substitute(el *config.Element, params map[string]string, parent *config.Element) *config.Element {
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+	pairs := make([]string, 0, 2*len(names))
+	for _, n := range names {
+		pairs = append(pairs, "$"+n, params[n])
+	}
+	return copyElement(el, strings.NewReplacer(pairs...), parent)
+}
+
+func copyElement(el *config.Element, r *strings.Replacer, parent *config.Element) *config.Element {
+	out := &config.Element{Name: el.Name, NS: el.NS, Pos: el.Pos, Parent: parent}
+	for _, a := range el.Attrs {
+		a.Value = r.Replace(a.Value)
+		out.Attrs = append(out.Attrs, a)
+	}
+	for _, c := range el.Content {
+		switch t := c.(type) {
+		case *config.Element:
+			ce := copyElement(t, r, out)
+			out.Content = append(out.Content, ce)
+			out.Children = append(out.Children, ce)
+		case config.Text:
+			t.Data = r.Replace(t.Data)
+			out.Content = append(out.Content, t)
+		default:
+			out.Content = append(out.Content, c)
+		}
+	}
+	return out
 }

@@ -135,10 +135,6 @@ func (c *compiler) namedEndpoint(e *config.Endpoint) {
 }
 
 func (c *compiler) template(t *config.Template) {
-	if t.Endpoint != nil {
-		c.diags.Errorf(t.Endpoint.Pos, t.Path, "endpoint templates are not supported by Busbar yet")
-		return
-	}
 	if t.Sequence == nil {
 		return
 	}

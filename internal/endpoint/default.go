@@ -20,7 +20,7 @@ func init() {
 		},
 		Children: definitionChildren,
 	}, newDefault)
-	for _, kind := range []string{"wsdl", "failover", "loadbalance", "recipientlist", "session"} {
+	for _, kind := range []string{"wsdl"} {
 		registry.RegisterUnsupported(registry.KindEndpoint, kind, "Synapse "+kind+" endpoint.")
 	}
 }

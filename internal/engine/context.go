@@ -212,3 +212,7 @@ func (c *Context) HandleFault(err error) {
 // PopHandlerIf removes s from the top of the handler stack (an endpoint's
 // onError after a successful send).
 func (c *Context) PopHandlerIf(s *Sequence) { c.popIfTop(s) }
+
+// Base returns the logger the context was created with (without the
+// message attributes), for contexts derived from this one.
+func (c *Context) Base() *slog.Logger { return c.base }

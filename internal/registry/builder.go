@@ -41,6 +41,9 @@ type Builder interface {
 	LocalEntry(key string) *config.LocalEntry
 	// Options are the deployment-wide settings.
 	Options() engine.Options
+	// OnClose registers a function to run when the graph being built is
+	// retired (stopping a component's background goroutine).
+	OnClose(f func())
 }
 
 // Required returns a required attribute, reporting its absence.
