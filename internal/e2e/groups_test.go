@@ -26,6 +26,7 @@ type node struct {
 	mu     sync.Mutex
 	srv    *http.Server
 	bodies [][]byte
+	paths  []string
 	hits   atomic.Int32
 	broken atomic.Bool
 	cookie bool
@@ -58,6 +59,7 @@ func (n *node) handle(w http.ResponseWriter, r *http.Request) {
 	n.hits.Add(1)
 	n.mu.Lock()
 	n.bodies = append(n.bodies, body)
+	n.paths = append(n.paths, r.URL.RequestURI())
 	n.mu.Unlock()
 	if n.broken.Load() {
 		if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
@@ -89,6 +91,15 @@ func (n *node) restart(t *testing.T) {
 	var err error
 	testkit.Eventually(t, 5*time.Second, func() bool { ln, err = net.Listen("tcp", n.addr); return err == nil }, "the port to be free again")
 	n.serve(ln)
+}
+
+func (n *node) lastPath() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.paths) == 0 {
+		return ""
+	}
+	return n.paths[len(n.paths)-1]
 }
 
 func (n *node) lastBody() []byte {
@@ -373,5 +384,73 @@ func TestResendIsByteIdentical(t *testing.T) {
 				t.Fatalf("bodies differ: primary %d bytes, secondary %d bytes, sent %d", len(a.lastBody()), len(b.lastBody()), len(tc.body))
 			}
 		})
+	}
+}
+
+// TestSessionRules: 309001 when the session's child is not ready, and an
+// idle session expires after sessionTimeout.
+func TestSessionRules(t *testing.T) {
+	t.Parallel()
+	a, b := newNode(t, "a"), newNode(t, "b")
+	a.cookie, b.cookie = true, true
+	opts, clk := testkit.FakeRuntime()
+	srv := testkit.StartServer(t, testkit.GraphWith(t, groupAPI+fmt.Sprintf(`<endpoint name="E">
+  <session type="http"><sessionTimeout>1000</sessionTimeout></session>
+  <loadbalance><endpoint name="A"><address uri="%s/"/></endpoint><endpoint name="B"><address uri="%s/"/></endpoint></loadbalance></endpoint>`, a.url(), b.url()), opts))
+	first := testkit.Do(t, "POST", srv.URL+"/g", "text/plain", "x")
+	cookie := strings.Split(first.Header.Get("Set-Cookie"), ";")[0]
+	owner := map[string]string{"a": "A", "b": "B"}[first.Body]
+	lb := srv.In.Graph().Endpoints["E"].(*endpoint.Loadbalance)
+	for _, c := range lb.Children() {
+		if c.Name() == owner {
+			c.(interface{ Tracker() *endpoint.Tracker }).Tracker().SwitchOff()
+		}
+	}
+	if r := testkit.Do(t, "POST", srv.URL+"/g", "text/plain", "x", "Cookie", cookie); r.Body != "fault 309001" {
+		t.Fatalf("session child off: %q", r.Body)
+	}
+	for _, c := range lb.Children() {
+		c.(interface{ Tracker() *endpoint.Tracker }).Tracker().SwitchOn()
+	}
+	clk.Advance(2 * time.Second)
+	// The session expired: the same cookie is balanced anew, so over a
+	// few requests both children are used.
+	seen := map[string]bool{}
+	for range 4 {
+		seen[testkit.Do(t, "POST", srv.URL+"/g", "text/plain", "x", "Cookie", cookie).Body] = true
+		clk.Advance(2 * time.Second)
+	}
+	if !seen["a"] || !seen["b"] {
+		t.Fatalf("an expired session still pinned the client: %v", seen)
+	}
+}
+
+// TestMembers: a load balancer over <member>s rewrites the message's
+// address to each member, sets a failed member aside and takes it back
+// once it accepts connections again.
+func TestMembers(t *testing.T) {
+	t.Parallel()
+	a, b := newNode(t, "a"), newNode(t, "b")
+	ha, pa, _ := net.SplitHostPort(a.addr)
+	hb, pb, _ := net.SplitHostPort(b.addr)
+	srv := testkit.Serve(t, groupAPI+fmt.Sprintf(`<endpoint name="E"><loadbalance>
+  <member hostName="%s" httpPort="%s"/><member hostName="%s" httpPort="%s"/></loadbalance></endpoint>`, ha, pa, hb, pb))
+	got := map[string]int{}
+	for range 4 {
+		got[call(t, srv)]++
+	}
+	if got["a"] != 2 || got["b"] != 2 {
+		t.Fatalf("split %v", got)
+	}
+	b.stop()
+	for range 4 {
+		if r := call(t, srv); r != "a" {
+			t.Fatalf("with b down: %q", r)
+		}
+	}
+	b.restart(t)
+	testkit.Eventually(t, 10*time.Second, func() bool { return call(t, srv) == "b" }, "member b to be re-activated")
+	if !strings.HasSuffix(b.lastPath(), "/g") {
+		t.Fatalf("member got path %q", b.lastPath())
 	}
 }
