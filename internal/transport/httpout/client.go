@@ -7,16 +7,12 @@ package httpout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
-	"os"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,14 +20,17 @@ import (
 )
 
 // Request is one outbound call. Body, if not nil, is read to the end and
-// closed by Do. Timeout bounds the whole exchange up to the response
-// headers; zero means no limit beyond the caller's context.
+// closed by Do; it must allow Close concurrently with Read, and Close
+// should unblock a pending Read (net/http's contract for request bodies):
+// Do closes the body to stop sending it when the exchange fails. Timeout
+// bounds the whole exchange up to the response headers; zero means no
+// limit beyond the caller's context.
 type Request struct {
 	Method        string
 	URL           string
 	Header        http.Header
 	Body          io.ReadCloser
-	ContentLength int64
+	ContentLength int64 // -1 or 0: unknown (chunked), unless Body is in memory
 	Timeout       time.Duration
 }
 
@@ -46,99 +45,202 @@ type Response struct {
 
 // Options tune the client.
 type Options struct {
-	// DialTimeout bounds connection establishment (101508 when exceeded).
+	// DialTimeout bounds connection establishment, TLS handshake included
+	// (101508 when exceeded). Zero means 30 s.
 	DialTimeout time.Duration
-	// SocketTimeout is the read timeout once the request is sent (MI's
-	// http.socket.timeout); it yields 101504 + state.
+	// SocketTimeout is MI's http.socket.timeout: the longest a connection
+	// may go without progress while an exchange uses it (101504 + state,
+	// in every state, the response body included), and the idle time
+	// after which a pooled connection is closed (as is any connection
+	// idle for 90 s). Zero means MI's default, 180 s; negative means none.
 	SocketTimeout time.Duration
-	// MaxIdlePerHost is the keep-alive pool size per backend.
+	// MaxIdlePerHost is the keep-alive pool size per backend. Zero means
+	// 512.
 	MaxIdlePerHost int
+	// MaxConnsPerHost bounds the exchanges in flight per backend (MI's
+	// http.max.connection.per.host.port), hence the connections in use.
+	// Zero means unlimited.
+	MaxConnsPerHost int
+	// MaxQueuedPerHost is how many requests may wait for one of those
+	// connections: a request beyond it fails with 101504 "Number of queued
+	// messages exceeds the limit". Zero means none may wait: a request
+	// finding every connection busy fails with 101504 "No available
+	// connections to serve the request". Negative means no limit. Waiting
+	// is bounded by the endpoint timeout. Unused without MaxConnsPerHost.
+	MaxQueuedPerHost int
 }
 
 // Client sends requests. It is safe for concurrent use and meant to be
 // shared by every endpoint of a process.
 type Client struct {
-	hc   *http.Client
-	opts Options
+	tr      *http.Transport
+	dialer  net.Dialer
+	timeout time.Duration // socket timeout, <= 0: none
+	limits  *limiter      // nil: unlimited
+	hooks   *testHooks
+}
+
+// testHooks let tests observe an exchange and force interleavings; nil in
+// production.
+type testHooks struct {
+	state        func(State) // after each transition
+	failed       func()      // after a connection failure is recorded
+	wroteRequest func()      // before the writer reports the request sent
 }
 
 // New returns a client.
 func New(opts Options) *Client {
-	if opts.DialTimeout == 0 {
+	return newClient(opts, nil)
+}
+
+func newClient(opts Options, ctrl func(network, address string, c syscall.RawConn) error) *Client {
+	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = 30 * time.Second
 	}
-	if opts.MaxIdlePerHost == 0 {
+	if opts.SocketTimeout == 0 {
+		opts.SocketTimeout = 180 * time.Second
+	}
+	if opts.MaxIdlePerHost <= 0 {
 		opts.MaxIdlePerHost = 512
 	}
-	d := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           d.DialContext,
-		MaxIdleConns:          4 * opts.MaxIdlePerHost,
-		MaxIdleConnsPerHost:   opts.MaxIdlePerHost,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: opts.SocketTimeout,
+	c := &Client{timeout: opts.SocketTimeout}
+	c.dialer = net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second, Control: ctrl}
+	if opts.MaxConnsPerHost > 0 {
+		c.limits = &limiter{max: opts.MaxConnsPerHost, queue: opts.MaxQueuedPerHost, hosts: map[hostKey]*hostSlots{}}
+	}
+	c.tr = &http.Transport{
+		Proxy:               nil,
+		DialContext:         c.dial,
+		TLSHandshakeTimeout: opts.DialTimeout,
+		MaxIdleConns:        4 * opts.MaxIdlePerHost,
+		MaxIdleConnsPerHost: opts.MaxIdlePerHost,
+		IdleConnTimeout:     90 * time.Second,
+		// No ResponseHeaderTimeout: the socket timeout is applied on the
+		// connection itself (trackedConn), in every state.
+		//
 		// Bodies pass through untouched: never add Accept-Encoding or
 		// decompress behind the mediation's back.
 		DisableCompression: true,
 		ForceAttemptHTTP2:  false,
 	}
-	return &Client{hc: &http.Client{Transport: tr, CheckRedirect: noRedirect}, opts: opts}
+	return c
 }
 
-// noRedirect hands 3xx responses to the mediation, as MI's PassThrough
-// transport does.
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+// dial opens a backend connection wrapped for state and timeout tracking.
+func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := c.dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: conn, timeout: c.timeout}
+	tc.arm()
+	return tc, nil
+}
 
 // Close releases idle connections.
-func (c *Client) Close() { c.hc.CloseIdleConnections() }
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
 
 // hopHeaders are connection-level headers that never cross a proxy.
 var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Expect"}
 
-// Do sends the request and returns the response or a classified fault.
+// Do sends the request and returns the response or a classified fault
+// (synapse-semantics §3.2): every failure carries the Synapse code, the
+// base code and the protocol state the exchange was in.
+//
+// Retries. MI never re-sends a request. net/http re-sends one only on a
+// new connection after a reused keep-alive connection failed, and only
+// when that cannot duplicate work: Do never sets Request.GetBody, so a
+// request with a body is never re-sent once any byte of it was written; a
+// request without a body is re-sent if nothing was written, or if its
+// method is idempotent (GET, HEAD, OPTIONS, TRACE, or an Idempotency-Key
+// header) and the connection died before the first response byte: the
+// race of a backend closing an idle connection just as it is reused,
+// which RFC 9110 §9.2.2 lets a client retry and which would otherwise be
+// reported as a backend failure and count against the endpoint. Each
+// attempt restarts the state tracking (exchange.newAttempt), so a fault
+// describes the attempt that failed last.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
-	u, err := url.Parse(r.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+	x := &exchange{c: c, parent: ctx}
+	x.body.x, x.resp.x = x, x
+	ctx, x.cancel = context.WithCancelCause(httptrace.WithClientTrace(ctx, x.clientTrace()))
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, nil)
+	if err != nil || req.URL.Host == "" || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+		x.cancel(nil)
 		if r.Body != nil {
 			r.Body.Close()
 		}
 		return nil, badAddress(r.URL, err)
 	}
-	x := &exchange{}
-	ctx = httptrace.WithClientTrace(ctx, x.trace())
-	// The endpoint timeout covers the exchange until the response headers
-	// arrive (when MI removes its callback); the body then streams under
-	// the socket timeout only.
-	ctx, cancel := context.WithCancelCause(ctx)
-	var timer *time.Timer
-	if r.Timeout > 0 {
-		timer = time.AfterFunc(r.Timeout, func() { cancel(errSendTimeout) })
-	}
-	req := &http.Request{Method: r.Method, URL: u, Host: u.Host, Header: outHeader(r.Header), ProtoMajor: 1, ProtoMinor: 1, Proto: "HTTP/1.1"}
-	if r.Body != nil {
-		req.Body = r.Body
-		req.ContentLength = r.ContentLength
+	req.Header = outHeader(r.Header)
+	if r.Body != nil && r.Body != http.NoBody {
+		if n, ok := inMemoryLen(r.Body); ok {
+			req.Body, req.ContentLength = r.Body, n
+		} else {
+			x.body.rc = r.Body
+			req.Body, req.ContentLength = &x.body, r.ContentLength
+			if req.ContentLength == 0 {
+				req.ContentLength = -1
+			}
+			x.body.length = req.ContentLength
+		}
 		if req.ContentLength == 0 {
-			req.ContentLength = -1
+			r.Body.Close()
+			req.Body = http.NoBody
+		} else {
+			x.hasBody = true
 		}
 	}
-	req = req.WithContext(ctx)
-	resp, err := c.hc.Do(req)
+	// The endpoint timeout covers the exchange until the response headers
+	// arrive (when MI removes its callback), the wait for a connection
+	// included; the body then streams under the socket timeout only.
+	var timer *time.Timer
+	if r.Timeout > 0 {
+		timer = time.AfterFunc(r.Timeout, x.sendTimeout)
+	}
+	if c.limits != nil {
+		slot, f, err := c.limits.acquire(ctx, hostKey{req.URL.Scheme, req.URL.Host})
+		if f == nil && err != nil {
+			f = x.classify(err)
+		}
+		if f != nil {
+			if timer != nil {
+				timer.Stop()
+			}
+			x.finish()
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, f
+		}
+		x.slot = slot
+	}
+	resp, err := c.tr.RoundTrip(req)
 	if timer != nil {
 		timer.Stop()
 	}
+	if err == nil && !x.gotHeaders() {
+		// The send timeout fired as the head arrived: too late.
+		resp.Body.Close()
+		err = errSendTimeout
+	}
 	if err != nil {
-		f := classify(err, x.state(), ctx)
-		cancel(nil)
+		f := x.classify(err)
+		x.finish()
 		return nil, f
 	}
-	x.set(ResponseBody)
-	body := &responseBody{rc: resp.Body, x: x, cancel: cancel, ctx: ctx}
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, ContentLength: resp.ContentLength}, nil
+	x.advance(ResponseBody)
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, ContentLength: resp.ContentLength}
+	if resp.Body == http.NoBody {
+		// The connection is back in the pool already.
+		x.advance(ResponseDone)
+		x.finish()
+		out.Body = http.NoBody
+		return out, nil
+	}
+	x.resp.rc = resp.Body
+	out.Body = &x.resp
+	return out, nil
 }
-
-var errSendTimeout = errors.New("send timeout")
 
 func outHeader(h http.Header) http.Header {
 	out := make(http.Header, len(h))
@@ -161,129 +263,13 @@ func outHeader(h http.Header) http.Header {
 }
 
 func badAddress(addr string, err error) *fault.Error {
-	f := fault.Newf(fault.ConnectionFailed, "Error connecting to the back end: invalid endpoint address %q", addr)
+	f := &fault.Error{Code: fault.Num(fault.ConnectionFailed), Message: msgConnect,
+		Detail: fmt.Sprintf("invalid endpoint address %q", addr), Base: fault.ConnectionFailed, State: int(RequestReady)}
 	if err != nil {
 		f.Cause = err
-		f.Detail = err.Error()
+		f.Detail += ": " + err.Error()
 	}
-	f.Base, f.State = fault.ConnectionFailed, int(RequestReady)
 	return f
-}
-
-// exchange tracks the protocol state of one call; trace hooks run on the
-// transport's goroutines, so the state is atomic.
-type exchange struct{ st atomic.Int32 }
-
-func (x *exchange) set(s State)  { x.st.Store(int32(s)) }
-func (x *exchange) state() State { return State(x.st.Load()) }
-func (x *exchange) trace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		GotConn:              func(httptrace.GotConnInfo) { x.set(RequestHead) },
-		WroteHeaders:         func() { x.set(RequestBody) },
-		WroteRequest:         func(httptrace.WroteRequestInfo) { x.set(RequestDone) },
-		GotFirstResponseByte: func() { x.set(ResponseHead) },
-	}
-}
-
-// responseBody tracks the RESPONSE_BODY and RESPONSE_DONE states and turns
-// read errors into faults.
-type responseBody struct {
-	rc     io.ReadCloser
-	x      *exchange
-	cancel context.CancelCauseFunc
-	ctx    context.Context
-	done   bool
-}
-
-func (b *responseBody) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	if err == io.EOF {
-		b.x.set(ResponseDone)
-		b.finish()
-		return n, err
-	}
-	if err != nil {
-		return n, classify(err, b.x.state(), b.ctx)
-	}
-	return n, nil
-}
-
-func (b *responseBody) Close() error {
-	b.finish()
-	return b.rc.Close()
-}
-
-func (b *responseBody) finish() {
-	if !b.done {
-		b.done = true
-		b.cancel(nil)
-	}
-}
-
-// classify maps a transport error in a protocol state to a Synapse fault
-// (synapse-semantics §3.2).
-func classify(err error, st State, ctx context.Context) *fault.Error {
-	var fe *fault.Error
-	if errors.As(err, &fe) {
-		return fe
-	}
-	base, msg := baseCode(err, st, ctx)
-	code := base
-	// Connect-phase and handler-timeout codes are reported without the
-	// state; everything else is base + state.
-	if base != fault.ConnectionFailed && base != fault.ConnectTimeout && !(base == fault.ConnectionTimeout && st == RequestReady) {
-		code = base + int(st)
-	}
-	if base == fault.ConnectionTimeout && errors.Is(context.Cause(ctx), errSendTimeout) {
-		code, msg = fault.ConnectionTimeout, "Send timeout"
-	}
-	return &fault.Error{Code: fault.Num(code), Message: msg, Detail: err.Error(), Cause: err, Base: base, State: int(st)}
-}
-
-func baseCode(err error, st State, ctx context.Context) (int, string) {
-	const sender = "Error in Sender"
-	var op *net.OpError
-	isDial := errors.As(err, &op) && op.Op == "dial"
-	switch {
-	case errors.Is(context.Cause(ctx), errSendTimeout) || errors.Is(err, context.DeadlineExceeded):
-		if isDial {
-			return fault.ConnectTimeout, "Error connecting to the back end"
-		}
-		return fault.ConnectionTimeout, sender
-	case isDial && isTimeout(err):
-		return fault.ConnectTimeout, "Error connecting to the back end"
-	case isDial:
-		return fault.ConnectionFailed, "Error connecting to the back end"
-	case isTimeout(err):
-		return fault.ConnectionTimeout, sender
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
-		return fault.SndIOError, sender
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "server closed"):
-		return fault.ConnectionClosed, sender
-	case isProtocolError(err):
-		return fault.ProtocolViolation, sender
-	}
-	if st == RequestReady {
-		return fault.ConnectionFailed, "Error connecting to the back end"
-	}
-	return fault.SndIOError, sender
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
-}
-
-// isProtocolError recognises net/http's parse errors for a malformed
-// response (Synapse's HttpException).
-func isProtocolError(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"malformed HTTP", "bad status", "invalid header", "unsupported transfer encoding", "too many transfer encodings", "invalid Content-Length", "missing form body", "HTTP/1.x transport connection broken: malformed"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // String describes a request for logs.
