@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -240,18 +239,15 @@ func trackerOf(ep engine.Endpoint) *endpoint.Tracker {
 }
 
 // kindOf names an endpoint's kind as MI's list does, by the element that
-// defines it (address, http, default, failover, ...): Kind() when the
-// endpoint has it, else its Go type's name in lower case, which is the
-// element for every kind Busbar defines.
+// defines it (address, http, default, failover, ...).
 func kindOf(ep engine.Endpoint) string {
-	if k, ok := ep.(kinded); ok {
-		return k.Kind()
+	switch e := ep.(type) {
+	case kinded:
+		return e.Kind()
+	case *engine.MissingEndpoint:
+		return "template"
 	}
-	t := reflect.TypeOf(ep)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return strings.ToLower(t.Name())
+	return "endpoint"
 }
 
 // maxSwitchBody bounds the POST body; a switch request is a few bytes.

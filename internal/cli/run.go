@@ -70,12 +70,13 @@ func serve(ctx context.Context, s Settings, path string, stderr io.Writer) error
 	if err := os.MkdirAll(s.DataDir, 0o755); err != nil {
 		return exitCode{code: exitUsage, msg: fmt.Sprintf("busbar: cannot create --data-dir %s: %v", s.DataDir, err)}
 	}
-	out := httpout.New(httpout.Options{SocketTimeout: 180 * time.Second})
+	out := httpout.New(httpout.Options{SocketTimeout: s.SocketTimeout, DialTimeout: s.ConnectTimeout,
+		MaxConnsPerHost: s.MaxConnsPerHost, MaxQueuedPerHost: s.MaxQueued})
 	defer out.Close()
 	endpoint.SetClient(out)
 
 	opts := engine.Options{MaxBodyBytes: maxBody, GlobalTimeoutMS: s.GlobalTimeout.Milliseconds()}
-	srv := httpin.New(httpin.Options{Log: log})
+	srv := httpin.New(httpin.Options{Log: log, BodyTimeout: s.BodyTimeout})
 	watcher := &reload.Watcher{Path: path, Interval: s.Reload, Registry: registry.Default, Options: opts, Target: srv, Log: log}
 	watcher.Prime()
 	g, diags := compile.Load(path, registry.Default, opts)

@@ -28,6 +28,12 @@ type Settings struct {
 	MaxBody       string
 	DrainTimeout  time.Duration
 	Reload        time.Duration
+	// Outbound connections (MI's passthru-http.properties).
+	SocketTimeout   time.Duration
+	ConnectTimeout  time.Duration
+	MaxConnsPerHost int
+	MaxQueued       int
+	BodyTimeout     time.Duration
 }
 
 func (s *Settings) register(fs *pflag.FlagSet) {
@@ -45,6 +51,11 @@ func (s *Settings) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.MaxBody, "max-body", "10MiB", "largest body Busbar reads into memory (larger requests get 413)")
 	fs.DurationVar(&s.DrainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for in-flight messages")
 	fs.DurationVar(&s.Reload, "reload-interval", 2*time.Second, "how often the deployment folder is checked for changes (0 disables hot reload)")
+	fs.DurationVar(&s.SocketTimeout, "socket-timeout", 180*time.Second, "how long a backend connection may make no progress (MI's http.socket.timeout)")
+	fs.DurationVar(&s.ConnectTimeout, "connect-timeout", 30*time.Second, "how long connecting to a backend may take (101508 when exceeded)")
+	fs.IntVar(&s.MaxConnsPerHost, "max-conns-per-host", 0, "exchanges in flight per backend; 0 means unlimited")
+	fs.IntVar(&s.MaxQueued, "max-queued-per-host", -1, "requests that may wait for a connection when --max-conns-per-host is reached (-1 unlimited, 0 none); beyond it: 101504")
+	fs.DurationVar(&s.BodyTimeout, "client-body-timeout", 180*time.Second, "how long a client may pause while sending a request body")
 }
 
 // applyDefaults fills every flag the user did not set from BUSBAR_* env

@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/busbar/busbar/internal/endpoint"
 	"github.com/busbar/busbar/internal/testkit"
+	"github.com/busbar/busbar/internal/transport/httpin"
 )
 
 // TestCallout: a blocking SOAP call with part of the message, its answer
@@ -66,5 +71,52 @@ func TestHTTPEdges(t *testing.T) {
 		if resp.StatusCode != 413 {
 			t.Fatalf("oversize Content-Length: %d", resp.StatusCode)
 		}
+	}
+}
+
+// TestStalledUpload: a client that stops sending in the middle of a body
+// gets an answer once the body timeout passes, instead of holding the
+// message (and the backend connection it streams to) forever.
+func TestStalledUpload(t *testing.T) {
+	t.Parallel()
+	be := newBackend(t, echo)
+	srv := testkit.StartServerOpts(t, testkit.Graph(t, fmt.Sprintf(`<proxy name="P"><target><endpoint><address uri="%s/"/></endpoint></target></proxy>`, be.URL)),
+		httpin.Options{BodyTimeout: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /services/P HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly ten b")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer for a stalled upload: %v", err)
+	}
+	if resp.StatusCode < 400 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// TestStalledUploadDoesNotSuspend: the client's failure is not held
+// against the backend endpoint.
+func TestStalledUploadDoesNotSuspend(t *testing.T) {
+	t.Parallel()
+	be := newBackend(t, echo)
+	srv := testkit.StartServerOpts(t, testkit.Graph(t, fmt.Sprintf(`<endpoint name="E"><address uri="%s/"/></endpoint><proxy name="P"><target endpoint="E"/></proxy>`, be.URL)),
+		httpin.Options{BodyTimeout: 100 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /services/P HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\npartial")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || resp.StatusCode != 400 {
+		t.Fatalf("answer %v %v", resp, err)
+	}
+	if st := trackerOf(t, srv, "E").State(); st != endpoint.Active {
+		t.Fatalf("the backend endpoint was blamed: %v", st)
 	}
 }

@@ -51,6 +51,9 @@ func newAddress(b registry.Builder, el *config.Element, name string) (engine.End
 // Name is the endpoint's name ("" for anonymous ones).
 func (a *Address) Name() string { return a.def.Name }
 
+// Kind is the endpoint's element.
+func (a *Address) Kind() string { return "address" }
+
 // Send delivers the message.
 func (a *Address) Send(c *engine.Context) error {
 	return a.send(c, outbound{method: methodOf(c), url: joinPostfix(a.uri, c.Msg)})

@@ -36,6 +36,9 @@ func newDefault(b registry.Builder, el *config.Element, name string) (engine.End
 // Name is the endpoint's name.
 func (d *Default) Name() string { return d.def.Name }
 
+// Kind is the endpoint's element.
+func (d *Default) Kind() string { return "default" }
+
 // Send delivers to the To address; a message without an absolute To
 // address fails with 303001 as MI's default endpoint does.
 func (d *Default) Send(c *engine.Context) error {
@@ -83,6 +86,9 @@ type fixedURL struct {
 }
 
 func (f *fixedURL) Name() string { return "" }
+
+// Kind is the endpoint's element.
+func (f *fixedURL) Kind() string { return "address" }
 
 func (f *fixedURL) Send(c *engine.Context) error {
 	return f.send(c, outbound{method: methodOf(c), url: f.url})

@@ -81,7 +81,7 @@ func (f *Failover) Send(c *engine.Context) error {
 			fe.Prev = last
 		}
 		if !childRetries(f.children[i], fe) {
-			if fe.SkipHandlers {
+			if fe.SkipHandlers || fe.Inbound {
 				return fe
 			}
 			return f.nonRetry(fe)

@@ -57,7 +57,7 @@ func (l *leaf) retries(code fault.Code) bool {
 }
 
 func childRetries(ep engine.Endpoint, fe *fault.Error) bool {
-	if fe.SkipHandlers {
+	if fe.SkipHandlers || fe.Inbound {
 		// responseAction discard: the timeout is swallowed, not failed
 		// over (§6.1), and the client gets Busbar's 504.
 		return false

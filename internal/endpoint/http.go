@@ -50,6 +50,9 @@ func newHTTP(b registry.Builder, el *config.Element, name string) (engine.Endpoi
 // Name is the endpoint's name.
 func (h *HTTP) Name() string { return h.def.Name }
 
+// Kind is the endpoint's element.
+func (h *HTTP) Kind() string { return "http" }
+
 // Send expands the template and delivers the message.
 func (h *HTTP) Send(c *engine.Context) error {
 	m := c.Msg

@@ -83,6 +83,10 @@ func (l *leaf) send(c *engine.Context, o outbound) error {
 		return nil
 	}
 	fe := fault.Wrap(err)
+	if fe.Inbound {
+		// The client failed, not this endpoint.
+		return fe
+	}
 	l.classify(c, fe)
 	return fe
 }

@@ -167,7 +167,7 @@ func (lb *Loadbalance) balance(c *engine.Context) (int, error) {
 			return -1, fe
 		}
 		if !lb.childRetries(i, fe) {
-			if fe.SkipHandlers {
+			if fe.SkipHandlers || fe.Inbound {
 				return -1, fe
 			}
 			return -1, lb.nonRetry(fe)

@@ -51,7 +51,7 @@ func deliver(c *engine.Context, d *Definition, o outbound) error {
 		if err != nil {
 			return err
 		}
-		req.Body, req.ContentLength = w.Body, w.Size
+		req.Body, req.ContentLength, req.InMemory = w.Body, w.Size, w.InMemory
 		if w.ContentType != "" {
 			req.Header = withContentType(m.Header, w.ContentType)
 		}

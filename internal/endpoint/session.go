@@ -98,7 +98,7 @@ func (s *sessions) send(c *engine.Context) error {
 	if err != nil {
 		s.forget(id)
 		fe := fault.Wrap(err)
-		if fe.SkipHandlers {
+		if fe.SkipHandlers || fe.Inbound {
 			return fe
 		}
 		return s.fault(salFailed, "Session aware load balance endpoint : "+s.lb.reportingName()+" - the endpoint of an established session failed: "+fe.Error(), fe)

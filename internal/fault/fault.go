@@ -111,6 +111,10 @@ type Error struct {
 	// Prev is the fault this one replaced in the same message (FAIL_INFO's
 	// predecessor chain).
 	Prev *Error
+	// Inbound says the failure was the client's (its request body could
+	// not be read), not the backend's: endpoints do not count it against
+	// their state and groups do not fail over.
+	Inbound bool
 	// SkipHandlers says no fault sequence runs for this fault: an endpoint
 	// timeout with responseAction "discard". The client still gets the
 	// default answer (DESIGN §3.2).

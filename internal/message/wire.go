@@ -24,6 +24,8 @@ type Wire struct {
 	Body        io.ReadCloser
 	Size        int64
 	ContentType string
+	// InMemory says Body reads Size bytes already in memory.
+	InMemory bool
 }
 
 // WireBody prepares the body for the wire. An untouched body in its own
@@ -60,5 +62,5 @@ func (m *Message) contentTypeOverride(ct string) string {
 }
 
 func bytesWire(data []byte, ct string) Wire {
-	return Wire{Body: io.NopCloser(bytes.NewReader(data)), Size: int64(len(data)), ContentType: ct}
+	return Wire{Body: io.NopCloser(bytes.NewReader(data)), Size: int64(len(data)), ContentType: ct, InMemory: true}
 }

@@ -31,11 +31,20 @@ func StartServer(t testing.TB, g *engine.Graph) *Server {
 // lines passes one writing to a LogBuffer).
 func StartServerLog(t testing.TB, g *engine.Graph, log *slog.Logger) *Server {
 	t.Helper()
+	return StartServerOpts(t, g, httpin.Options{Log: log})
+}
+
+// StartServerOpts serves g with explicit inbound options.
+func StartServerOpts(t testing.TB, g *engine.Graph, opts httpin.Options) *Server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := httpin.New(httpin.Options{Log: log})
+	if opts.Log == nil {
+		opts.Log = Logger(t)
+	}
+	in := httpin.New(opts)
 	in.Swap(g)
 	done := make(chan struct{})
 	go func() {

@@ -30,6 +30,11 @@ type Options struct {
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections.
 	IdleTimeout time.Duration
+	// BodyTimeout is how long a client may pause while sending a request
+	// body (each read has this deadline); zero means 180 s, MI's socket
+	// timeout. Without it a client that stalls mid-upload would hold a
+	// message, and the backend connection it streams to, forever.
+	BodyTimeout time.Duration
 	Log         *slog.Logger
 }
 
@@ -55,6 +60,9 @@ func New(opts Options) *Server {
 	}
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = 180 * time.Second
+	}
+	if opts.BodyTimeout == 0 {
+		opts.BodyTimeout = 180 * time.Second
 	}
 	s := &Server{opts: opts, log: opts.Log}
 	s.base, s.cancel = context.WithCancel(context.Background())
@@ -104,6 +112,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	limit := s.opts.MaxBodyBytes
 	if limit == 0 {
 		limit = g.Options.MaxBodyBytes
+	}
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		r.Body = &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.opts.BodyTimeout}
 	}
 	m := newMessage(r, limit)
 	rs := &responder{w: w, head: r.Method == http.MethodHead}
@@ -210,4 +221,17 @@ func (s *Server) ServeTLS(ln net.Listener, certFile, keyFile string) error {
 		return nil
 	}
 	return err
+}
+
+// deadlineBody gives every read of a request body a deadline, so a client
+// that stops sending mid-body fails the read instead of blocking forever.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (d *deadlineBody) Read(p []byte) (int, error) {
+	_ = d.rc.SetReadDeadline(time.Now().Add(d.idle))
+	return d.ReadCloser.Read(p)
 }

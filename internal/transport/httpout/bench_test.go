@@ -23,13 +23,14 @@ func BenchmarkDo(b *testing.B) {
 	defer srv.Close()
 	h := http.Header{"Content-Type": {"text/plain"}}
 	for _, bc := range []struct {
-		name    string
-		body    func() io.ReadCloser
-		timeout time.Duration
+		name     string
+		body     func() io.ReadCloser
+		timeout  time.Duration
+		inMemory bool
 	}{
-		{"in_memory", func() io.ReadCloser { return io.NopCloser(strings.NewReader("hello")) }, 0},
-		{"in_memory_timeout", func() io.ReadCloser { return io.NopCloser(strings.NewReader("hello")) }, time.Minute},
-		{"stream_timeout", func() io.ReadCloser { return streamBody{strings.NewReader("hello")} }, time.Minute},
+		{"in_memory", func() io.ReadCloser { return io.NopCloser(strings.NewReader("hello")) }, 0, true},
+		{"in_memory_timeout", func() io.ReadCloser { return io.NopCloser(strings.NewReader("hello")) }, time.Minute, true},
+		{"stream_timeout", func() io.ReadCloser { return streamBody{strings.NewReader("hello")} }, time.Minute, false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := httpout.New(httpout.Options{})
@@ -38,7 +39,7 @@ func BenchmarkDo(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				resp, f := c.Do(ctx, &httpout.Request{Method: "POST", URL: srv.URL + "/x", Header: h,
-					Body: bc.body(), ContentLength: 5, Timeout: bc.timeout})
+					Body: bc.body(), ContentLength: 5, Timeout: bc.timeout, InMemory: bc.inMemory})
 				if f != nil {
 					b.Fatal(f)
 				}

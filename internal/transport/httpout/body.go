@@ -1,11 +1,8 @@
 package httpout
 
 import (
-	"bytes"
 	"errors"
 	"io"
-	"reflect"
-	"strings"
 	"sync/atomic"
 
 	"github.com/busbar/busbar/internal/fault"
@@ -73,34 +70,6 @@ func (b *requestBody) abort() {
 	if !b.closed.Load() {
 		go b.Close()
 	}
-}
-
-var (
-	nopCloserType         = reflect.TypeOf(io.NopCloser(nil))
-	nopCloserWriterToType = reflect.TypeOf(io.NopCloser(strings.NewReader("")))
-)
-
-// inMemoryLen reports the remaining length of a body that is a byte slice
-// or string in memory (io.NopCloser around a *bytes.Reader, *bytes.Buffer
-// or *strings.Reader, as message.WireBody produces). Such a body cannot
-// stall or fail, so it is passed to net/http unwrapped: net/http then
-// writes head and body in one go instead of flushing the head first, and
-// the REQUEST_BODY and REQUEST_DONE transitions come from the trace hooks
-// alone.
-func inMemoryLen(rc io.ReadCloser) (int64, bool) {
-	t := reflect.TypeOf(rc)
-	if t != nopCloserType && t != nopCloserWriterToType {
-		return 0, false
-	}
-	switch r := reflect.ValueOf(rc).Field(0).Interface().(type) {
-	case *bytes.Reader:
-		return int64(r.Len()), true
-	case *bytes.Buffer:
-		return int64(r.Len()), true
-	case *strings.Reader:
-		return int64(r.Len()), true
-	}
-	return 0, false
 }
 
 // responseBody tracks RESPONSE_BODY and RESPONSE_DONE and turns read

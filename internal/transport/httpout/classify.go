@@ -53,11 +53,17 @@ func (x *exchange) classify(err error) *fault.Error {
 		}
 		return ioFault(f.err, st)
 	case failBody:
+		// The source failed (the client stopped sending, or sent too
+		// much), not the backend: the fault is the client's, and
+		// endpoints do not count it against their state.
 		var fe *fault.Error
 		if errors.As(f.err, &fe) {
+			fe.Inbound = true
 			return fe
 		}
-		return transportFault(fault.SndIOError, f.st, msgSender, fmt.Errorf("reading the request body: %w", f.err))
+		fe = transportFault(fault.SndIOError, f.st, msgSender, fmt.Errorf("reading the request body from the client: %w", f.err))
+		fe.Inbound, fe.Status = true, 400
+		return fe
 	}
 
 	var fe *fault.Error

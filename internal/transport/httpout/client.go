@@ -30,8 +30,12 @@ type Request struct {
 	URL           string
 	Header        http.Header
 	Body          io.ReadCloser
-	ContentLength int64 // -1 or 0: unknown (chunked), unless Body is in memory
-	Timeout       time.Duration
+	ContentLength int64 // -1 or 0: unknown (chunked), unless InMemory
+	// InMemory says Body reads bytes already in memory (ContentLength of
+	// them): it cannot stall or fail, so it goes to net/http unwrapped,
+	// which then writes head and body in one go.
+	InMemory bool
+	Timeout  time.Duration
 }
 
 // Response is a backend's answer. Body must be read or closed by the
@@ -173,8 +177,8 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 	}
 	req.Header = outHeader(r.Header)
 	if r.Body != nil && r.Body != http.NoBody {
-		if n, ok := inMemoryLen(r.Body); ok {
-			req.Body, req.ContentLength = r.Body, n
+		if r.InMemory {
+			req.Body, req.ContentLength = r.Body, r.ContentLength
 		} else {
 			x.body.rc = r.Body
 			req.Body, req.ContentLength = &x.body, r.ContentLength

@@ -184,7 +184,9 @@ func post(url string, body io.ReadCloser, length int64) *httpout.Request {
 }
 
 func hello(url string) *httpout.Request {
-	return post(url, io.NopCloser(strings.NewReader("hello")), 5)
+	r := post(url, io.NopCloser(strings.NewReader("hello")), 5)
+	r.InMemory = true
+	return r
 }
 
 // bigHead is a bodiless request whose head cannot be written to a backend
@@ -670,8 +672,8 @@ func TestClassify(t *testing.T) {
 		url := rawServer(t, readRequest)
 		f := doFault(t, client(t, httpout.Options{}), post(url, &failingBody{err: errors.New("client went away")}, -1))
 		check(t, f, want{101502, 101500, 2, sender})
-		if !strings.Contains(f.Detail, "reading the request body: client went away") {
-			t.Fatalf("detail %q", f.Detail)
+		if !strings.Contains(f.Detail, "reading the request body from the client: client went away") || !f.Inbound || f.Status != 400 {
+			t.Fatalf("detail %q inbound %v status %d", f.Detail, f.Inbound, f.Status)
 		}
 	})
 
