@@ -40,9 +40,6 @@ type Failover struct {
 
 func newFailover(b registry.Builder, el *config.Element, name string) (engine.Endpoint, error) {
 	g := newGroup(b, el, name, "failover")
-	if len(g.children) == 0 {
-		b.Errorf(el.Pos, "a <failover> needs at least one child <endpoint>")
-	}
 	registry.Bool(b, el, "buildMessage", false)
 	return &Failover{group: g, dynamic: registry.Bool(b, el, "dynamic", true)}, nil
 }
