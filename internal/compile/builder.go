@@ -36,6 +36,8 @@ func (b *builder) Options() engine.Options { return b.c.g.Options }
 
 func (b *builder) OnClose(f func()) { b.c.g.AddCloser(closerFunc(f)) }
 
+func (b *builder) Graph() *engine.Graph { return b.c.g }
+
 type closerFunc func()
 
 func (f closerFunc) Close() error { f(); return nil }

@@ -15,6 +15,7 @@ import (
 	"github.com/busbar/busbar/internal/engine"
 	"github.com/busbar/busbar/internal/expr"
 	"github.com/busbar/busbar/internal/registry"
+	"github.com/busbar/busbar/internal/store"
 	"github.com/busbar/busbar/internal/uritemplate"
 )
 
@@ -59,6 +60,7 @@ func newCompiler(dep *config.Deployment, reg *registry.Registry, opts engine.Opt
 		g: &engine.Graph{
 			Proxies: map[string]*engine.Proxy{}, Sequences: map[string]*engine.Sequence{},
 			Endpoints: map[string]engine.Endpoint{}, Templates: map[string]*engine.Template{},
+			Stores: map[string]store.Store{}, Processors: map[string]engine.Processor{}, StoreParams: map[string]map[string]string{},
 			LocalEntries: map[string]*engine.LocalEntry{}, Hash: dep.Hash, Options: opts,
 		},
 		localEntries: map[string]*config.LocalEntry{}, templates: map[string]*config.Template{},
@@ -83,6 +85,7 @@ func (c *compiler) run() {
 		c.g.Sequences[s.Name] = &engine.Sequence{Name: s.Name, Path: s.Path}
 	}
 	c.builtins()
+	c.stores()
 	for _, s := range c.dep.Sequences {
 		c.sequence(s)
 	}
@@ -98,6 +101,7 @@ func (c *compiler) run() {
 	for _, a := range c.dep.APIs {
 		c.api(a)
 	}
+	c.processors()
 	sort.SliceStable(c.g.APIs, func(i, j int) bool { return len(c.g.APIs[i].Context) > len(c.g.APIs[j].Context) })
 	c.checkContexts()
 	c.detectCycles()

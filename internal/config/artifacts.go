@@ -293,3 +293,63 @@ func (l *loader) template(el *Element) {
 		l.dep.Templates = append(l.dep.Templates, t)
 	}
 }
+
+func (l *loader) params(el *Element, path string) []Parameter {
+	var out []Parameter
+	for _, c := range el.Children {
+		switch {
+		case c.IsSynapse() && c.Name.Local == "parameter":
+			name := c.Get("name")
+			if name == "" {
+				l.diags.Errorf(c.Pos, path, "<parameter> needs a name")
+				continue
+			}
+			v := strings.TrimSpace(c.Text())
+			if k := c.Get("key"); k != "" && v == "" {
+				v = k
+			}
+			out = append(out, Parameter{Name: name, Value: v, Pos: c.Pos})
+		case c.IsSynapse() && c.Name.Local == "description":
+		default:
+			l.diags.Errorf(c.Pos, path, "unknown element <%s> in <%s>", c.Display(), el.Name.Local)
+		}
+	}
+	return out
+}
+
+func (l *loader) messageStore(el *Element) {
+	name, ok := l.requireName(el, "name", "messageStore")
+	if !ok {
+		return
+	}
+	s := &MessageStore{Artifact: Artifact{Name: name, Pos: el.Pos, Elem: el, Path: Path("messageStore", name)}, Class: el.Get("class")}
+	CheckAttrs(l.diags, el, s.Path, "name", "class")
+	if s.Class == "" {
+		// MI's default store class is the in-memory store.
+		s.Class = "org.apache.synapse.message.store.impl.memory.InMemoryStore"
+	}
+	s.Params = l.params(el, s.Path)
+	if l.define("messageStore", name, el.Pos, s.Path) {
+		l.dep.Stores = append(l.dep.Stores, s)
+	}
+}
+
+func (l *loader) messageProcessor(el *Element) {
+	name, ok := l.requireName(el, "name", "messageProcessor")
+	if !ok {
+		return
+	}
+	p := &MessageProcessor{Artifact: Artifact{Name: name, Pos: el.Pos, Elem: el, Path: Path("messageProcessor", name)},
+		Class: el.Get("class"), Store: el.Get("messageStore"), TargetEndpoint: el.Get("targetEndpoint")}
+	CheckAttrs(l.diags, el, p.Path, "name", "class", "messageStore", "targetEndpoint")
+	if p.Class == "" {
+		l.diags.Errorf(el.Pos, p.Path, "<messageProcessor> needs a \"class\" attribute")
+	}
+	if p.Store == "" {
+		l.diags.Errorf(el.Pos, p.Path, "<messageProcessor> needs a \"messageStore\" attribute")
+	}
+	p.Params = l.params(el, p.Path)
+	if l.define("messageProcessor", name, el.Pos, p.Path) {
+		l.dep.Processors = append(l.dep.Processors, p)
+	}
+}

@@ -171,7 +171,7 @@ func (l *loader) loadData(file string, data []byte, kind string) {
 // unsupportedArtifacts are Synapse artifact elements Busbar knows but does
 // not run yet.
 var unsupportedArtifacts = map[string]bool{
-	"messageStore": true, "messageProcessor": true, "inboundEndpoint": true, "task": true,
+	"inboundEndpoint": true, "task": true,
 	"eventSource": true, "executor": true, "import": true, "registry": true, "taskManager": true,
 }
 
@@ -195,6 +195,10 @@ func (l *loader) artifact(el *Element, folderKind string) {
 		l.localEntry(el)
 	case name == "template":
 		l.template(el)
+	case name == "messageStore":
+		l.messageStore(el)
+	case name == "messageProcessor":
+		l.messageProcessor(el)
 	case name == "description":
 	case unsupportedArtifacts[name]:
 		l.diags.Errorf(el.Pos, "", "<%s> is a Synapse artifact that Busbar does not support yet", name)

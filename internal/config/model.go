@@ -10,6 +10,8 @@ type Deployment struct {
 	Endpoints    []*Endpoint
 	LocalEntries []*LocalEntry
 	Templates    []*Template
+	Stores       []*MessageStore
+	Processors   []*MessageProcessor
 	// Hash is a SHA-256 over every file read, in order.
 	Hash [32]byte
 }
@@ -115,4 +117,38 @@ type TemplateParam struct {
 	Default   string
 	Mandatory bool
 	Pos       Pos
+}
+
+// Parameter is a <parameter name="...">value</parameter> of a store or
+// processor.
+type Parameter struct {
+	Name  string
+	Value string
+	Pos   Pos
+}
+
+// MessageStore is a <messageStore name class>.
+type MessageStore struct {
+	Artifact
+	Class  string
+	Params []Parameter
+}
+
+// MessageProcessor is a <messageProcessor name class messageStore
+// targetEndpoint>.
+type MessageProcessor struct {
+	Artifact
+	Class          string
+	Store          string
+	TargetEndpoint string
+	Params         []Parameter
+}
+
+// ParamMap returns parameters by name (the last one wins).
+func ParamMap(ps []Parameter) map[string]string {
+	m := make(map[string]string, len(ps))
+	for _, p := range ps {
+		m[p.Name] = p.Value
+	}
+	return m
 }

@@ -10,9 +10,11 @@ package engine
 import (
 	"errors"
 	"io"
+	"sort"
 	"sync"
 
 	"github.com/busbar/busbar/internal/config"
+	"github.com/busbar/busbar/internal/store"
 )
 
 // Graph is one compiled version of a deployment. It is immutable once built
@@ -25,6 +27,13 @@ type Graph struct {
 	Endpoints    map[string]Endpoint
 	Templates    map[string]*Template
 	LocalEntries map[string]*LocalEntry
+	// Stores are the message stores by name; Processors the message
+	// processors, started by Start once the graph is served.
+	Stores     map[string]store.Store
+	Processors map[string]Processor
+	// StoreParams are each store's <parameter>s (the store mediator reads
+	// the guaranteed-delivery ones).
+	StoreParams map[string]map[string]string
 	// Main and Fault are the main and fault sequences (built-in defaults
 	// when the deployment does not define them).
 	Main  *Sequence
@@ -36,6 +45,47 @@ type Graph struct {
 
 	closers []io.Closer
 	wg      sync.WaitGroup
+	start   sync.Once
+	stop    sync.Once
+}
+
+// Processor is a message processor: background work a graph owns,
+// started when the graph is served and stopped when it is retired.
+type Processor interface {
+	Name() string
+	// Start begins the processor's work; it must return at once.
+	Start()
+	// Stop ends the work and waits for the message in progress.
+	Stop()
+}
+
+// Start starts the graph's processors. It is called once the graph is the
+// one being served (never by validate); calling it again does nothing.
+func (g *Graph) Start() {
+	g.start.Do(func() {
+		for _, name := range sortedNames(g.Processors) {
+			g.Processors[name].Start()
+		}
+	})
+}
+
+// StopProcessors stops the graph's processors (waiting for the messages
+// they are delivering); it is safe to call more than once.
+func (g *Graph) StopProcessors() {
+	g.stop.Do(func() {
+		for _, p := range g.Processors {
+			p.Stop()
+		}
+	})
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Options are deployment-wide runtime settings.
@@ -48,6 +98,9 @@ type Options struct {
 	// Runtime is the process-wide state graphs share; compile creates one
 	// when it is nil.
 	Runtime *Runtime
+	// DataDir is where durable state lives (--data-dir); empty in validate,
+	// where nothing is opened.
+	DataDir string
 }
 
 // AddCloser registers a resource to close when the graph is retired.
@@ -62,6 +115,7 @@ func (g *Graph) Release() { g.wg.Done() }
 // Close waits for in-flight messages and closes the graph's resources. It is
 // safe on a partially built graph.
 func (g *Graph) Close() error {
+	g.StopProcessors()
 	g.wg.Wait()
 	var errs []error
 	for i := len(g.closers) - 1; i >= 0; i-- {

@@ -36,3 +36,21 @@ func (r *Runtime) Value(key string, create func() any) any {
 	r.values[key] = v
 	return v
 }
+
+// Set stores a shared value under key, replacing any.
+func (r *Runtime) Set(key string, v any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.values == nil {
+		r.values = map[string]any{}
+	}
+	r.values[key] = v
+}
+
+// Lookup returns the shared value under key, if any.
+func (r *Runtime) Lookup(key string) (any, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.values[key]
+	return v, ok
+}

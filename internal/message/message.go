@@ -331,3 +331,18 @@ func (m *Message) ErrorCode() fault.Code {
 // SOAP envelope element of the body, parsing the body if needed. It makes a
 // Message an xpath.Env.
 func (m *Message) ContextNode() (*xmltree.Node, error) { return m.Body.Envelope() }
+
+// ScopeProps returns the properties of the default, axis2 or operation
+// scope (nil for others), for snapshots such as a stored message. The map
+// must not be modified.
+func (m *Message) ScopeProps(scope string) map[string]any {
+	switch scope {
+	case "", ScopeDefault:
+		return m.props
+	case ScopeAxis2, ScopeAxis2Client:
+		return m.axis2
+	case ScopeOperation:
+		return m.op
+	}
+	return nil
+}

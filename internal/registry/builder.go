@@ -44,6 +44,10 @@ type Builder interface {
 	// OnClose registers a function to run when the graph being built is
 	// retired (stopping a component's background goroutine).
 	OnClose(f func())
+	// Graph is the graph being built. It is incomplete until compile
+	// finishes: components (processors) may keep the pointer and use it
+	// once started, never during their factory.
+	Graph() *engine.Graph
 }
 
 // Required returns a required attribute, reporting its absence.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/busbar/busbar/internal/config"
 	"github.com/busbar/busbar/internal/engine"
+	"github.com/busbar/busbar/internal/store"
 )
 
 // Kind is what a component is.
@@ -19,8 +20,10 @@ type Kind string
 
 // Kinds.
 const (
-	KindMediator Kind = "mediator"
-	KindEndpoint Kind = "endpoint"
+	KindMediator  Kind = "mediator"
+	KindEndpoint  Kind = "endpoint"
+	KindStore     Kind = "store"
+	KindProcessor Kind = "processor"
 )
 
 // Status of a component.
@@ -94,11 +97,22 @@ type MediatorFactory func(b Builder, el *config.Element) (engine.Mediator, error
 // ("" for anonymous inline endpoints).
 type EndpointFactory func(b Builder, el *config.Element, name string) (engine.Endpoint, error)
 
+// StoreFactory builds a message store from its definition. It must not
+// block on the network or touch the disk: stores connect or open lazily,
+// so that validate never does, and reconnect by themselves.
+type StoreFactory func(b Builder, def *config.MessageStore, cfg store.Config) (store.Store, error)
+
+// ProcessorFactory builds a message processor; it starts only when the
+// graph's Start runs.
+type ProcessorFactory func(b Builder, def *config.MessageProcessor) (engine.Processor, error)
+
 // Entry is a registered component.
 type Entry struct {
-	Spec     Spec
-	Mediator MediatorFactory
-	Endpoint EndpointFactory
+	Spec      Spec
+	Mediator  MediatorFactory
+	Endpoint  EndpointFactory
+	Store     StoreFactory
+	Processor ProcessorFactory
 }
 
 // Registry holds components by kind and element name.
@@ -127,7 +141,7 @@ func (r *Registry) Add(e *Entry) {
 	if s.Status == "" {
 		e.Spec.Status = StatusStable
 	}
-	if e.Spec.Status != StatusUnsupported && e.Mediator == nil && e.Endpoint == nil {
+	if e.Spec.Status != StatusUnsupported && e.Mediator == nil && e.Endpoint == nil && e.Store == nil && e.Processor == nil {
 		panic(fmt.Sprintf("registry: %s %q has no factory", s.Kind, s.Element))
 	}
 	k := key(s.Kind, s.Element)
@@ -172,6 +186,20 @@ func RegisterMediator(s Spec, f MediatorFactory) {
 func RegisterEndpoint(s Spec, f EndpointFactory) {
 	s.Kind = KindEndpoint
 	Default.Add(&Entry{Spec: s, Endpoint: f})
+}
+
+// RegisterStore adds a message store kind to Default; its Aliases are the
+// <messageStore class> names it answers to.
+func RegisterStore(s Spec, f StoreFactory) {
+	s.Kind = KindStore
+	Default.Add(&Entry{Spec: s, Store: f})
+}
+
+// RegisterProcessor adds a message processor kind to Default; its Aliases
+// are the <messageProcessor class> names it answers to.
+func RegisterProcessor(s Spec, f ProcessorFactory) {
+	s.Kind = KindProcessor
+	Default.Add(&Entry{Spec: s, Processor: f})
 }
 
 // RegisterUnsupported records a Synapse element Busbar knows but does not

@@ -8,4 +8,8 @@ import (
 	_ "github.com/busbar/busbar/internal/endpoint"
 	// Mediators.
 	_ "github.com/busbar/busbar/internal/mediator"
+	// Message processors.
+	_ "github.com/busbar/busbar/internal/processor"
+	// Message store kinds.
+	_ "github.com/busbar/busbar/internal/stores"
 )
