@@ -1,9 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -116,13 +113,7 @@ type endpoints struct {
 }
 
 // graph returns the served graph, or answers 503 and returns nil.
-func (h *endpoints) graph(w http.ResponseWriter) *engine.Graph {
-	g := h.src.Graph()
-	if g == nil {
-		writeError(w, http.StatusServiceUnavailable, "the deployment is not loaded yet")
-	}
-	return g
-}
+func (h *endpoints) graph(w http.ResponseWriter) *engine.Graph { return served(w, h.src) }
 
 func (h *endpoints) get(w http.ResponseWriter, r *http.Request) {
 	g := h.graph(w)
@@ -272,18 +263,8 @@ func (h *endpoints) post(w http.ResponseWriter, r *http.Request) {
 // readSwitch decodes the body; a non-zero status is the error to answer.
 func readSwitch(w http.ResponseWriter, r *http.Request) (SwitchRequest, int, string) {
 	var req SwitchRequest
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSwitchBody))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		return req, http.StatusRequestEntityTooLarge, "JSON payload is too large"
-	case err != nil:
-		return req, http.StatusBadRequest, "cannot read the payload: " + err.Error()
-	case len(strings.TrimSpace(string(body))) == 0:
-		return req, http.StatusBadRequest, "JSON payload is missing"
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		return req, http.StatusBadRequest, "invalid JSON payload: " + err.Error()
+	if status, msg := readJSON(w, r, maxSwitchBody, &req, false); status != 0 {
+		return req, status, msg
 	}
 	if req.Name == "" {
 		return req, http.StatusBadRequest, "Missing parameters in payload"

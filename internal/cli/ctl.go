@@ -29,6 +29,9 @@ type ctlOptions struct {
 	dataDir string
 	json    bool
 	out     io.Writer
+	// client, when set, replaces ctlClient (a bulk resubmission may take
+	// longer than one call should).
+	client *http.Client
 }
 
 func newCtl(stdout io.Writer) *cobra.Command {
@@ -49,7 +52,7 @@ func newCtl(stdout io.Writer) *cobra.Command {
 	f.StringVar(&o.token, "token", "", "bearer token (default: $BUSBAR_ADMIN_TOKEN, else <data-dir>/admin.token)")
 	f.StringVar(&o.dataDir, "data-dir", "./busbar-data", "the server's --data-dir, to read admin.token from")
 	f.BoolVar(&o.json, "json", false, "print the API's JSON answer as is")
-	cmd.AddCommand(newCtlEndpoints(o))
+	cmd.AddCommand(newCtlEndpoints(o), newCtlProcessors(o), newCtlStores(o), newCtlFailed(o))
 	return cmd
 }
 
@@ -225,7 +228,11 @@ func (o *ctlOptions) call(method, path string, body any, notFound string) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	resp, err := ctlClient.Do(req)
+	client := ctlClient
+	if o.client != nil {
+		client = o.client
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		// The URL is in the message already; keep only the cause.
 		var ue *url.Error

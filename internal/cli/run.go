@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -22,7 +23,9 @@ import (
 	"github.com/busbar/busbar/internal/config"
 	"github.com/busbar/busbar/internal/endpoint"
 	"github.com/busbar/busbar/internal/engine"
+	"github.com/busbar/busbar/internal/failed"
 	"github.com/busbar/busbar/internal/observe"
+	"github.com/busbar/busbar/internal/processor"
 	"github.com/busbar/busbar/internal/registry"
 	"github.com/busbar/busbar/internal/reload"
 	"github.com/busbar/busbar/internal/transport/httpin"
@@ -75,7 +78,15 @@ func serve(ctx context.Context, s Settings, path string, stderr io.Writer) error
 	defer out.Close()
 	endpoint.SetClient(out)
 
-	opts := engine.Options{MaxBodyBytes: maxBody, GlobalTimeoutMS: s.GlobalTimeout.Milliseconds()}
+	rt := engine.NewRuntime()
+	fem, err := failed.Open(filepath.Join(s.DataDir, "failed.db"))
+	if err != nil {
+		return exitCode{code: exitUsage, msg: "busbar: " + err.Error()}
+	}
+	defer fem.Close()
+	failed.Use(rt, fem)
+	processor.SetLogger(rt, log)
+	opts := engine.Options{MaxBodyBytes: maxBody, GlobalTimeoutMS: s.GlobalTimeout.Milliseconds(), Runtime: rt, DataDir: s.DataDir}
 	srv := httpin.New(httpin.Options{Log: log, BodyTimeout: s.BodyTimeout})
 	watcher := &reload.Watcher{Path: path, Interval: s.Reload, Registry: registry.Default, Options: opts, Target: srv, Log: log}
 	watcher.Prime()
@@ -91,6 +102,7 @@ func serve(ctx context.Context, s Settings, path string, stderr io.Writer) error
 		return exitCode{code: exitInvalid, msg: fmt.Sprintf("busbar: %s has %d configuration errors; not starting", path, len(diags.Errors()))}
 	}
 	srv.Swap(g)
+	g.Start()
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 4)

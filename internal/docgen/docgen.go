@@ -20,6 +20,11 @@ func Files(reg *registry.Registry) map[string]string {
 				"(internal/mediator/examples_test.go)."),
 		"reference/endpoints.md": render(reg, registry.KindEndpoint, "Endpoints",
 			"Every endpoint kind Busbar supports, generated from its registered spec."),
+		"reference/stores.md": render(reg, registry.KindStore, "Message stores",
+			"Every message store kind, selected by the <messageStore class> names listed under each (MI's, and Busbar's own), "+
+				"generated from its registered spec. See guaranteed-delivery.md for how they are used."),
+		"reference/processors.md": render(reg, registry.KindProcessor, "Message processors",
+			"Every message processor, selected by its <messageProcessor class> name, generated from its registered spec."),
 	}
 }
 
@@ -61,10 +66,18 @@ func section(b *strings.Builder, s *registry.Spec) {
 		fmt.Fprintf(b, "%s\n\n", s.Doc)
 	}
 	if len(s.Aliases) > 0 {
-		fmt.Fprintf(b, "Synapse class: `%s`\n\n", strings.Join(s.Aliases, "`, `"))
+		label := "Synapse class"
+		if s.Kind == registry.KindStore || s.Kind == registry.KindProcessor {
+			label = "class"
+		}
+		fmt.Fprintf(b, "%s: `%s`\n\n", label, strings.Join(s.Aliases, "`, `"))
 	}
 	if len(s.Attrs) > 0 {
-		b.WriteString("| attribute | type | default | required | description |\n|---|---|---|---|---|\n")
+		col := "attribute"
+		if s.Kind == registry.KindStore || s.Kind == registry.KindProcessor {
+			col = "parameter"
+		}
+		fmt.Fprintf(b, "| %s | type | default | required | description |\n|---|---|---|---|---|\n", col)
 		for _, a := range s.Attrs {
 			typ := a.Type
 			if typ == "" {

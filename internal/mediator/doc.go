@@ -14,7 +14,7 @@ var unsupported = map[string]string{
 	"xslt": "XSLT", "fastXSLT": "Fast XSLT", "xquery": "XQuery", "datamapper": "Data Mapper", "script": "Script",
 	"class": "Class (Java)", "validate": "Validate", "cache": "Cache", "throttle": "Throttle", "dblookup": "DB Lookup",
 	"dbreport": "DB Report", "smooks": "Smooks", "rule": "Rule", "bean": "Bean", "ejb": "EJB", "pojoCommand": "POJO Command",
-	"spring": "Spring", "store": "Store", "transaction": "Transaction", "event": "Event", "enqueue": "Enqueue",
+	"spring": "Spring", "transaction": "Transaction", "event": "Event", "enqueue": "Enqueue",
 	"router": "Router", "conditionalRouter": "Conditional Router", "rewrite": "URL Rewrite", "jsontransform": "JSON Transform",
 	"entitlementService": "Entitlement", "oauthService": "OAuth", "builder": "Builder", "publishEvent": "Publish Event",
 	"ntlm": "NTLM", "dataServiceCall": "Data Service Call", "bam": "BAM", "variable": "Variable", "sendFail": "Send Fail",

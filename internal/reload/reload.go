@@ -92,6 +92,12 @@ func (w *Watcher) Reload() bool {
 		w.Log.Warn("configuration warning", "warning", d.String())
 	}
 	old := w.Target.Swap(g)
+	// Stop the old version's processors before the new ones start, so two
+	// versions never consume one store at once (order would interleave).
+	if old != nil {
+		old.StopProcessors()
+	}
+	g.Start()
 	w.Log.Info("deployment reloaded", "apis", len(g.APIs), "proxies", len(g.Proxies), "sequences", len(g.Sequences), "endpoints", len(g.Endpoints))
 	if old != nil {
 		go func() {
