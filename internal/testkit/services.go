@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -78,4 +80,60 @@ func lockService(t testing.TB, name string, how int) {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	})
+}
+
+// StopService stops a real service (postgres, rabbitmq) for a test that
+// holds it with ExclusiveService; the test's cleanup starts it again even
+// if the test fails.
+func StopService(t testing.TB, name string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := serviceCtl(name, "start"); err != nil {
+			t.Errorf("starting %s again: %v", name, err)
+		}
+	})
+	if err := serviceCtl(name, "stop"); err != nil {
+		t.Fatalf("stopping %s: %v", name, err)
+	}
+}
+
+// StartService starts a service stopped by StopService.
+func StartService(t testing.TB, name string) {
+	t.Helper()
+	if err := serviceCtl(name, "start"); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", serviceAddrs[name], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not come back: %v", name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func serviceCtl(name, action string) error {
+	var cmd *exec.Cmd
+	switch name {
+	case "postgres":
+		versions, err := os.ReadDir("/etc/postgresql")
+		if err != nil || len(versions) == 0 {
+			return fmt.Errorf("no PostgreSQL cluster in /etc/postgresql: %v", err)
+		}
+		cmd = exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", versions[0].Name(), "main", action)
+	case "rabbitmq":
+		cmd = exec.Command("rabbitmqctl", action+"_app")
+	default:
+		return fmt.Errorf("cannot %s %s", action, name)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "already running") {
+		return fmt.Errorf("%s: %v: %s", cmd, err, out)
+	}
+	return nil
 }
