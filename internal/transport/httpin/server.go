@@ -3,22 +3,26 @@
 // current graph (read through an atomic pointer, so a reload swaps graphs
 // between requests without touching the listener), and writes the answer
 // the engine decides on, streaming untouched bodies straight through.
+//
+// It speaks HTTP/1.1 itself (conn.go) rather than through net/http's
+// server: a connection is served by one goroutine that reads a request,
+// runs the flow and writes the answer with one write for head and body.
+// net/http's server costs a background reader per connection, a context
+// and several allocations per request, and two writes per response; on
+// the pass-through path those are most of Busbar's own CPU time.
 package httpin
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/busbar/busbar/internal/engine"
-	"github.com/busbar/busbar/internal/message"
 )
 
 // Options configure a server.
@@ -26,28 +30,39 @@ type Options struct {
 	// MaxBodyBytes caps request bodies (413 when exceeded); 0 means the
 	// graph's setting.
 	MaxBodyBytes int64
-	// ReadHeaderTimeout bounds how long a client may take to send headers.
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request head, from its first byte. Zero means 60 s.
 	ReadHeaderTimeout time.Duration
-	// IdleTimeout closes idle keep-alive connections.
+	// IdleTimeout closes keep-alive connections idle that long. Zero
+	// means 180 s.
 	IdleTimeout time.Duration
 	// BodyTimeout is how long a client may pause while sending a request
-	// body (each read has this deadline); zero means 180 s, MI's socket
-	// timeout. Without it a client that stalls mid-upload would hold a
-	// message, and the backend connection it streams to, forever.
+	// body (each read has this deadline) or while reading a response
+	// (each write has it); zero means 180 s, MI's socket timeout. Without
+	// it a client that stalls mid-upload would hold a message, and the
+	// backend connection it streams to, forever.
 	BodyTimeout time.Duration
-	Log         *slog.Logger
+	// MaxHeaderBytes bounds a request head; zero means 64 KiB. A larger
+	// head gets 431.
+	MaxHeaderBytes int
+	Log            *slog.Logger
 }
 
-// Server serves the current graph over HTTP.
+// Server serves the current graph over HTTP/1.1.
 type Server struct {
 	graph atomic.Pointer[engine.Graph]
 	opts  Options
 	log   *slog.Logger
-	srv   *http.Server
 	// base is the context of every message; it is cancelled only when
 	// the server stops for good, never when a client goes away.
 	base   context.Context
 	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	listeners map[*net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closing   atomic.Bool
+	serving   sync.WaitGroup // connection goroutines
 }
 
 // New returns a server; call Swap to give it a graph before serving.
@@ -64,15 +79,11 @@ func New(opts Options) *Server {
 	if opts.BodyTimeout == 0 {
 		opts.BodyTimeout = 180 * time.Second
 	}
-	s := &Server{opts: opts, log: opts.Log}
-	s.base, s.cancel = context.WithCancel(context.Background())
-	s.srv = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: opts.ReadHeaderTimeout,
-		IdleTimeout:       opts.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
+	if opts.MaxHeaderBytes == 0 {
+		opts.MaxHeaderBytes = 64 << 10
 	}
+	s := &Server{opts: opts, log: opts.Log, listeners: map[*net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
+	s.base, s.cancel = context.WithCancel(context.Background())
 	return s
 }
 
@@ -83,155 +94,133 @@ func (s *Server) Swap(g *engine.Graph) *engine.Graph { return s.graph.Swap(g) }
 // Graph returns the graph being served.
 func (s *Server) Graph() *engine.Graph { return s.graph.Load() }
 
-// Serve accepts connections on ln until Shutdown.
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("httpin: server closed")
+
+// Serve accepts connections on ln until Shutdown, then returns nil.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return s.serve(ln, nil)
 }
 
-// Shutdown stops accepting, waits for in-flight messages (bounded by ctx),
-// then cancels whatever is still running.
+// ServeTLS accepts TLS connections on ln with the given certificate files.
+// The handshake runs on the connection's goroutine under the head
+// timeout, so a client that never completes it costs one goroutine for
+// that long, not the accept loop.
+func (s *Server) ServeTLS(ln net.Listener, certFile, keyFile string) error {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12}
+	return s.serve(ln, cfg)
+}
+
+func (s *Server) serve(ln net.Listener, cfg *tls.Config) error {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.listeners[&ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, &ln)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				// Out of file descriptors, say: wait and try again
+				// rather than spin or stop serving.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn("accepting a connection failed; retrying", "error", err, "in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		if cfg != nil {
+			nc = tls.Server(nc, cfg)
+		}
+		c := newConn(s, nc)
+		s.mu.Lock()
+		if s.closing.Load() {
+			s.mu.Unlock()
+			nc.Close()
+			return nil
+		}
+		s.conns[c] = struct{}{}
+		s.serving.Add(1)
+		s.mu.Unlock()
+		go c.serve()
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.serving.Done()
+}
+
+// Shutdown stops accepting, closes idle connections, waits for in-flight
+// messages (bounded by ctx), then closes what is left and cancels the
+// flows still running.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.srv.Shutdown(ctx)
+	s.mu.Lock()
+	s.closing.Store(true)
+	for ln := range s.listeners {
+		(*ln).Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.serving.Wait(); close(done) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+wait:
+	for {
+		s.closeIdle()
+		select {
+		case <-done:
+			break wait
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		case <-tick.C:
+		}
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
 	s.cancel()
 	return err
 }
 
-// ServeHTTP turns a request into a message and runs it.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g := s.graph.Load()
-	if g == nil {
-		http.Error(w, "Busbar is starting", http.StatusServiceUnavailable)
-		return
-	}
-	g.Acquire()
-	defer g.Release()
-	limit := s.opts.MaxBodyBytes
-	if limit == 0 {
-		limit = g.Options.MaxBodyBytes
-	}
-	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-		r.Body = &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.opts.BodyTimeout}
-	}
-	m := newMessage(r, limit)
-	rs := &responder{w: w, head: r.Method == http.MethodHead}
-	if limit > 0 && r.ContentLength > limit {
-		// Refuse before reading a byte: the client learns at once.
-		f := message.TooLarge(limit)
-		data, ct := engine.DefaultAnswer(f, m.Body.Format(), r.Header.Get("Accept"))
-		m.Body.SetBytes(data, ct)
-		m.Header = http.Header{"Connection": {"close"}}
-		_ = rs.Respond(m, f.Status)
-		return
-	}
-	g.Serve(s.base, m, rs, s.log)
-	m.Body.Close()
-}
-
-func newMessage(r *http.Request, limit int64) *message.Message {
-	m := &message.Message{ID: message.NewID(), Method: r.Method, RequestURI: r.RequestURI, To: r.RequestURI, Header: r.Header, Created: time.Now()}
-	if r.Host != "" {
-		r.Header["Host"] = []string{r.Host}
-	}
-	m.Body.ResetStream(r.Body, r.Header.Get("Content-Type"), r.ContentLength, limit)
-	return m
-}
-
-// responder writes the engine's answer.
-type responder struct {
-	w    http.ResponseWriter
-	head bool
-}
-
-// skipOut are headers never copied from a message to the client: hop-by-hop
-// headers, framing the server sets itself, and request-only headers. A flow
-// that answers from the request path (respond, loopback) still holds the
-// request's headers; echoing Authorization or Cookie back would leak them.
-var skipOut = map[string]bool{
-	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
-	"Transfer-Encoding": true, "Upgrade": true, "Host": true, "Content-Length": true, "Expect": true,
-	"Accept": true, "Accept-Encoding": true, "Accept-Language": true, "Accept-Charset": true,
-	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "User-Agent": true,
-	"Referer": true, "Origin": true, "If-Match": true, "If-None-Match": true, "If-Modified-Since": true,
-	"If-Unmodified-Since": true, "If-Range": true, "Range": true, "Max-Forwards": true,
-	"Upgrade-Insecure-Requests": true, "Soapaction": true,
-}
-
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-// Respond writes status, headers and body.
-func (rs *responder) Respond(m *message.Message, status int) error {
-	h := rs.w.Header()
-	for k, v := range m.Header {
-		if !skipOut[k] {
-			h[k] = v
+// closeIdle closes connections waiting for a request; one whose request
+// is under way finishes it first (and is closed after its answer).
+func (s *Server) closeIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.state.CompareAndSwap(stateIdle, stateClosed) {
+			c.nc.Close()
 		}
 	}
-	if m.Header.Get("Connection") == "close" {
-		h.Set("Connection", "close")
-	}
-	if rs.head || status == http.StatusNoContent || status == http.StatusNotModified || m.Flag(message.ScopeAxis2, message.PropNoEntityBody) || status == 202 && bodyEmpty(m) {
-		m.Body.Close()
-		if !rs.head {
-			h.Del("Content-Type")
-			h.Set("Content-Length", "0")
-		}
-		rs.w.WriteHeader(status)
-		return nil
-	}
-	wire, err := m.WireBody()
-	if err != nil {
-		h.Set("Content-Type", "text/plain; charset=UTF-8")
-		rs.w.WriteHeader(http.StatusInternalServerError)
-		_, _ = io.WriteString(rs.w, "Busbar could not serialise the response: "+err.Error()+"\n")
-		return err
-	}
-	defer wire.Body.Close()
-	if wire.ContentType != "" {
-		h.Set("Content-Type", wire.ContentType)
-	}
-	if wire.Size >= 0 {
-		h.Set("Content-Length", strconv.FormatInt(wire.Size, 10))
-	}
-	rs.w.WriteHeader(status)
-	buf := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(buf)
-	_, err = io.CopyBuffer(writerOnly{rs.w}, wire.Body, *buf)
-	return err
-}
-
-func bodyEmpty(m *message.Message) bool {
-	if m.Body.IsStream() {
-		return m.Body.StreamSize() == 0
-	}
-	raw, err := m.Body.Raw()
-	return err == nil && len(raw) == 0
-}
-
-// writerOnly hides ReadFrom so CopyBuffer uses the pooled buffer.
-type writerOnly struct{ io.Writer }
-
-// ServeTLS accepts TLS connections on ln with the given certificate files.
-func (s *Server) ServeTLS(ln net.Listener, certFile, keyFile string) error {
-	err := s.srv.ServeTLS(ln, certFile, keyFile)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
-
-// deadlineBody gives every read of a request body a deadline, so a client
-// that stops sending mid-body fails the read instead of blocking forever.
-type deadlineBody struct {
-	io.ReadCloser
-	rc   *http.ResponseController
-	idle time.Duration
-}
-
-func (d *deadlineBody) Read(p []byte) (int, error) {
-	_ = d.rc.SetReadDeadline(time.Now().Add(d.idle))
-	return d.ReadCloser.Read(p)
 }

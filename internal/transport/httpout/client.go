@@ -82,6 +82,9 @@ type Client struct {
 	timeout time.Duration // socket timeout, <= 0: none
 	limits  *limiter      // nil: unlimited
 	hooks   *testHooks
+	fast    fastPool
+	targets targetCache
+	noFast  bool // every exchange through net/http (tests compare the paths)
 }
 
 // testHooks let tests observe an exchange and force interleavings; nil in
@@ -108,6 +111,11 @@ func newClient(opts Options, ctrl func(network, address string, c syscall.RawCon
 		opts.MaxIdlePerHost = 512
 	}
 	c := &Client{timeout: opts.SocketTimeout}
+	c.fast.max = opts.MaxIdlePerHost
+	c.fast.expiry = 90 * time.Second
+	if opts.SocketTimeout > 0 && opts.SocketTimeout < c.fast.expiry {
+		c.fast.expiry = opts.SocketTimeout
+	}
 	c.dialer = net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second, Control: ctrl}
 	if opts.MaxConnsPerHost > 0 {
 		c.limits = &limiter{max: opts.MaxConnsPerHost, queue: opts.MaxQueuedPerHost, hosts: map[hostKey]*hostSlots{}}
@@ -136,13 +144,16 @@ func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if err != nil {
 		return nil, err
 	}
-	tc := &trackedConn{Conn: conn, timeout: c.timeout}
+	tc := &trackedConn{Conn: conn, timeout: c.timeout, born: time.Now()}
 	tc.arm()
 	return tc, nil
 }
 
 // Close releases idle connections.
-func (c *Client) Close() { c.tr.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.tr.CloseIdleConnections()
+	c.fast.closeIdle()
+}
 
 // hopHeaders are connection-level headers that never cross a proxy.
 var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Expect"}
@@ -166,32 +177,60 @@ var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 	x := &exchange{c: c, parent: ctx}
 	x.body.x, x.resp.x = x, x
-	ctx, x.cancel = context.WithCancelCause(httptrace.WithClientTrace(ctx, x.clientTrace()))
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, nil)
-	if err != nil || req.URL.Host == "" || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
-		x.cancel(nil)
-		if r.Body != nil {
-			r.Body.Close()
-		}
-		return nil, badAddress(r.URL, err)
-	}
-	req.Header = outHeader(r.Header)
-	if r.Body != nil && r.Body != http.NoBody {
-		if r.InMemory {
-			req.Body, req.ContentLength = r.Body, r.ContentLength
-		} else {
-			x.body.rc = r.Body
-			req.Body, req.ContentLength = &x.body, r.ContentLength
-			if req.ContentLength == 0 {
-				req.ContentLength = -1
+	var target *fastTarget
+	if !c.noFast && fastEligible(r) {
+		t, err := c.targets.get(r.URL)
+		if err != nil {
+			if r.Body != nil {
+				r.Body.Close()
 			}
-			x.body.length = req.ContentLength
+			return nil, badAddress(r.URL, err)
 		}
-		if req.ContentLength == 0 {
-			r.Body.Close()
-			req.Body = http.NoBody
-		} else {
-			x.hasBody = true
+		target = t
+	}
+	var req *http.Request
+	var key hostKey
+	if target != nil {
+		ctx, x.cancel = context.WithCancelCause(ctx)
+		key = hostKey{"http", target.host}
+		if r.Body != nil && r.Body != http.NoBody {
+			if r.ContentLength > 0 {
+				x.hasBody = true
+				x.body.rc, x.body.length = r.Body, r.ContentLength
+			} else {
+				r.Body.Close()
+			}
+		}
+	} else {
+		ctx, x.cancel = context.WithCancelCause(httptrace.WithClientTrace(ctx, x.clientTrace()))
+		var err error
+		req, err = http.NewRequestWithContext(ctx, r.Method, r.URL, nil)
+		if err != nil || req.URL.Host == "" || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+			x.cancel(nil)
+			if r.Body != nil {
+				r.Body.Close()
+			}
+			return nil, badAddress(r.URL, err)
+		}
+		key = hostKey{req.URL.Scheme, req.URL.Host}
+		req.Header = outHeader(r.Header)
+		if r.Body != nil && r.Body != http.NoBody {
+			if r.InMemory {
+				req.Body, req.ContentLength = r.Body, r.ContentLength
+			} else {
+				x.body.rc = r.Body
+				req.Body, req.ContentLength = &x.body, r.ContentLength
+				if req.ContentLength == 0 {
+					req.ContentLength = -1
+				}
+				x.body.length = req.ContentLength
+			}
+			if req.ContentLength == 0 {
+				r.Body.Close()
+				req.Body = http.NoBody
+			} else {
+				x.hasBody = true
+			}
 		}
 	}
 	// The endpoint timeout covers the exchange until the response headers
@@ -202,7 +241,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 		timer = time.AfterFunc(r.Timeout, x.sendTimeout)
 	}
 	if c.limits != nil {
-		slot, f, err := c.limits.acquire(ctx, hostKey{req.URL.Scheme, req.URL.Host})
+		slot, f, err := c.limits.acquire(ctx, key)
 		if f == nil && err != nil {
 			f = x.classify(err)
 		}
@@ -211,20 +250,32 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 				timer.Stop()
 			}
 			x.finish()
-			if req.Body != nil {
+			if req != nil && req.Body != nil {
 				req.Body.Close()
+			} else if req == nil && r.Body != nil {
+				r.Body.Close()
 			}
 			return nil, f
 		}
 		x.slot = slot
 	}
-	resp, err := c.tr.RoundTrip(req)
+	var out *Response
+	var err error
+	if target != nil {
+		out, err = c.roundTripFast(ctx, x, r, target)
+	} else {
+		var resp *http.Response
+		resp, err = c.tr.RoundTrip(req)
+		if err == nil {
+			out = &Response{Status: resp.StatusCode, Header: resp.Header, ContentLength: resp.ContentLength, Body: resp.Body}
+		}
+	}
 	if timer != nil {
 		timer.Stop()
 	}
 	if err == nil && !x.gotHeaders() {
 		// The send timeout fired as the head arrived: too late.
-		resp.Body.Close()
+		out.Body.Close()
 		err = errSendTimeout
 	}
 	if err != nil {
@@ -233,15 +284,13 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 		return nil, f
 	}
 	x.advance(ResponseBody)
-	out := &Response{Status: resp.StatusCode, Header: resp.Header, ContentLength: resp.ContentLength}
-	if resp.Body == http.NoBody {
+	if out.Body == http.NoBody {
 		// The connection is back in the pool already.
 		x.advance(ResponseDone)
 		x.finish()
-		out.Body = http.NoBody
 		return out, nil
 	}
-	x.resp.rc = resp.Body
+	x.resp.rc = out.Body
 	out.Body = &x.resp
 	return out, nil
 }

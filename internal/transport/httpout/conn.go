@@ -26,6 +26,14 @@ type trackedConn struct {
 	net.Conn
 	timeout time.Duration // <= 0: none
 	x       atomic.Pointer[exchange]
+	// armedR and armedW are when the read and write deadlines were last
+	// pushed (monotonic nanoseconds since the connection was dialled).
+	// A deadline is pushed again only once a quarter of the timeout has
+	// passed: no progress then fails after between three quarters of the
+	// timeout and the whole of it, and a busy connection re-arms its
+	// timers a few times per timeout instead of on every read and write.
+	born           time.Time
+	armedR, armedW atomic.Int64
 }
 
 // asTracked finds the trackedConn under the connection net/http reports
@@ -47,13 +55,33 @@ func asTracked(c net.Conn) *trackedConn {
 // arm restarts the socket timeout for both directions.
 func (c *trackedConn) arm() {
 	if c.timeout > 0 {
-		_ = c.Conn.SetDeadline(time.Now().Add(c.timeout))
+		now := time.Now()
+		_ = c.Conn.SetDeadline(now.Add(c.timeout))
+		since := int64(now.Sub(c.born))
+		c.armedR.Store(since)
+		c.armedW.Store(since)
+	}
+}
+
+// push restarts the read (and with write, the write) timeout if a
+// quarter of it has passed.
+func (c *trackedConn) push(write bool) {
+	now := time.Now()
+	since := int64(now.Sub(c.born))
+	quarter := int64(c.timeout / 4)
+	if since-c.armedR.Load() > quarter {
+		c.armedR.Store(since)
+		_ = c.Conn.SetReadDeadline(now.Add(c.timeout))
+	}
+	if write && since-c.armedW.Load() > quarter {
+		c.armedW.Store(since)
+		_ = c.Conn.SetWriteDeadline(now.Add(c.timeout))
 	}
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {
 	if c.timeout > 0 {
-		_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+		c.push(false)
 	}
 	n, err := c.Conn.Read(p)
 	if err != nil {
@@ -63,7 +91,11 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 }
 
 func (c *trackedConn) Write(p []byte) (int, error) {
-	c.arm()
+	if c.timeout > 0 {
+		// A write that moves keeps the pending read for the response
+		// alive too (see the type's comment).
+		c.push(true)
+	}
 	n, err := c.Conn.Write(p)
 	if err != nil {
 		c.failed(err, true)

@@ -50,3 +50,15 @@ func (c *Client) Waiting(rawURL string) int {
 	}
 	return c.limits.waiting(hostKey{u.Scheme, u.Host})
 }
+
+// NewNetHTTP returns a client that sends everything through net/http, for
+// tests of races that only its separate writer goroutine can produce.
+func NewNetHTTP(opts Options) *Client {
+	c := New(opts)
+	c.noFast = true
+	return c
+}
+
+// CheckIdleAlways makes the fast path check every pooled connection
+// before reuse, however briefly it sat idle.
+func CheckIdleAlways() { aliveCheckAfter = 0 }

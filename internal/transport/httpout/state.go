@@ -189,8 +189,10 @@ func (x *exchange) gotConn(c net.Conn) {
 	x.conn.Store(tc)
 	tc.x.Store(x)
 	// The connection may have sat idle with its read deadline running;
-	// the exchange gets a full socket timeout from now.
-	tc.arm()
+	// the exchange gets (at least three quarters of) a socket timeout.
+	if tc.timeout > 0 {
+		tc.push(true)
+	}
 }
 
 // connFailed records an I/O error seen on c, if c is the current attempt's

@@ -1,0 +1,497 @@
+package httpin
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/busbar/busbar/internal/engine"
+	"github.com/busbar/busbar/internal/message"
+	"github.com/busbar/busbar/internal/transport/h1"
+)
+
+// Connection states, for Shutdown: only an idle connection may be closed
+// under a client's feet.
+const (
+	stateIdle int32 = iota
+	stateActive
+	stateClosed
+)
+
+// conn is one client connection, served by one goroutine.
+type conn struct {
+	s     *Server
+	nc    net.Conn
+	br    *bufio.Reader
+	bw    *bufio.Writer
+	state atomic.Int32
+	// wdead is when the write deadline was last pushed; pushing it on
+	// every flush would re-arm a timer per response.
+	wdead time.Time
+}
+
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
+)
+
+func newConn(s *Server, nc net.Conn) *conn {
+	return &conn{s: s, nc: nc}
+}
+
+// serve runs requests until the client or the server ends the connection.
+func (c *conn) serve() {
+	defer c.s.forget(c)
+	defer c.nc.Close()
+	c.br = readers.Get().(*bufio.Reader)
+	c.br.Reset(c.nc)
+	c.bw = writers.Get().(*bufio.Writer)
+	c.bw.Reset(c.nc)
+	defer func() {
+		c.br.Reset(nil)
+		readers.Put(c.br)
+		c.bw.Reset(nil)
+		writers.Put(c.bw)
+	}()
+	first := true
+	for {
+		timeout := c.s.opts.IdleTimeout
+		if first {
+			timeout = c.s.opts.ReadHeaderTimeout
+			first = false
+		}
+		_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
+		if _, err := c.br.Peek(1); err != nil {
+			return
+		}
+		if !c.state.CompareAndSwap(stateIdle, stateActive) {
+			return
+		}
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.ReadHeaderTimeout))
+		keep := c.serveOne()
+		if !keep || c.s.closing.Load() {
+			return
+		}
+		if !c.state.CompareAndSwap(stateActive, stateIdle) {
+			return
+		}
+	}
+}
+
+// request is what the head says about a request.
+type request struct {
+	method, target string
+	minor          byte // HTTP/1.minor
+	header         http.Header
+	length         int64 // -1: chunked
+	chunked        bool
+	expect         bool // Expect: 100-continue
+	close          bool // the client asked for the connection to close
+}
+
+// headError is a request the server refuses before any flow runs.
+type headError struct {
+	status int
+	msg    string
+}
+
+func (e *headError) Error() string { return e.msg }
+
+func badRequest(status int, msg string) *headError { return &headError{status, msg} }
+
+// readRequest parses a request head.
+func (c *conn) readRequest() (*request, error) {
+	limit := c.s.opts.MaxHeaderBytes
+	total := 0
+	line, err := h1.ReadLine(c.br, &total, limit)
+	if err != nil {
+		if err == h1.ErrLineTooLong {
+			return nil, badRequest(http.StatusRequestURITooLong, "request line too long")
+		}
+		return nil, err
+	}
+	r := &request{}
+	sp1 := bytes.IndexByte(line, ' ')
+	sp2 := bytes.LastIndexByte(line, ' ')
+	if sp1 <= 0 || sp2 <= sp1+1 {
+		return nil, badRequest(400, "malformed request line")
+	}
+	method, target, proto := line[:sp1], line[sp1+1:sp2], line[sp2+1:]
+	if !h1.ValidToken(method) {
+		return nil, badRequest(400, "invalid method")
+	}
+	if len(proto) != 8 || string(proto[:7]) != "HTTP/1." || proto[7] != '0' && proto[7] != '1' {
+		return nil, badRequest(http.StatusHTTPVersionNotSupported, "unsupported protocol version "+strconv.Quote(string(proto)))
+	}
+	for _, b := range target {
+		if b <= ' ' || b == 0x7f {
+			return nil, badRequest(400, "invalid request target")
+		}
+	}
+	r.method, r.target, r.minor = methodString(method), string(target), proto[7]
+	r.header = make(http.Header, 8)
+	vals := make([]string, 0, 8)
+	for {
+		line, err := h1.ReadLine(c.br, &total, limit)
+		if err != nil {
+			if err == h1.ErrLineTooLong {
+				return nil, badRequest(http.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
+			}
+			return nil, err
+		}
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			// obs-fold is deprecated (RFC 9112 §5.2); a server may
+			// reject it, and doing so closes a smuggling vector.
+			return nil, badRequest(400, "folded header line")
+		}
+		i := bytes.IndexByte(line, ':')
+		if i <= 0 {
+			return nil, badRequest(400, "malformed header line")
+		}
+		k := h1.HeaderKey(line[:i])
+		if k == "" {
+			return nil, badRequest(400, "invalid header name "+strconv.Quote(string(line[:i])))
+		}
+		v := h1.Trim(line[i+1:])
+		for _, b := range v {
+			if b < ' ' && b != '\t' || b == 0x7f {
+				return nil, badRequest(400, "invalid header value for "+k)
+			}
+		}
+		if prev, ok := r.header[k]; ok {
+			r.header[k] = append(prev, string(v))
+		} else {
+			// One backing array for the usual single values: a slice
+			// with no spare capacity, so that a repeated header's
+			// append copies instead of overwriting its neighbour.
+			n := len(vals)
+			vals = append(vals, string(v))
+			r.header[k] = vals[n : n+1 : n+1]
+		}
+	}
+	return r, r.frame()
+}
+
+// methodString spares an allocation for the usual methods.
+func methodString(b []byte) string {
+	switch string(b) {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "HEAD":
+		return "HEAD"
+	case "PATCH":
+		return "PATCH"
+	case "OPTIONS":
+		return "OPTIONS"
+	}
+	return string(b)
+}
+
+// frame works out the body's framing and the connection's fate.
+func (r *request) frame() error {
+	h := r.header
+	if hosts := h["Host"]; len(hosts) > 1 {
+		return badRequest(400, "more than one Host header")
+	} else if len(hosts) == 0 && r.minor == '1' {
+		return badRequest(400, "missing Host header")
+	}
+	for _, v := range h["Connection"] {
+		if h1.HasToken(v, "close") {
+			r.close = true
+		}
+	}
+	if r.minor == '0' {
+		r.close = true
+		for _, v := range h["Connection"] {
+			if h1.HasToken(v, "keep-alive") {
+				r.close = false
+			}
+		}
+	}
+	te, cl := h["Transfer-Encoding"], h["Content-Length"]
+	switch {
+	case len(te) > 0:
+		if len(cl) > 0 {
+			// Both framings: the classic request-smuggling shape.
+			r.close = true
+			return badRequest(400, "both Transfer-Encoding and Content-Length")
+		}
+		if len(te) != 1 || !h1.EqualFold(h1.Trim(te[0]), "chunked") || r.minor == '0' {
+			r.close = true
+			return badRequest(http.StatusNotImplemented, "unsupported transfer encoding")
+		}
+		delete(h, "Transfer-Encoding")
+		r.chunked, r.length = true, -1
+	case len(cl) > 0:
+		for _, v := range cl[1:] {
+			if v != cl[0] {
+				r.close = true
+				return badRequest(400, "conflicting Content-Length headers")
+			}
+		}
+		n, err := strconv.ParseInt(cl[0], 10, 64)
+		if err != nil || n < 0 || cl[0][0] == '+' {
+			r.close = true
+			return badRequest(400, "bad Content-Length")
+		}
+		r.length = n
+	}
+	if e := h["Expect"]; len(e) > 0 {
+		if len(e) != 1 || !h1.EqualFold(e[0], "100-continue") {
+			return badRequest(http.StatusExpectationFailed, "unsupported expectation")
+		}
+		r.expect = r.minor == '1' && r.length != 0
+	}
+	return nil
+}
+
+// serveOne serves one request; it reports whether the connection may
+// carry another.
+func (c *conn) serveOne() bool {
+	r, err := c.readRequest()
+	if err != nil {
+		var he *headError
+		if errors.As(err, &he) {
+			c.refuse(he.status, he.msg)
+		}
+		// A client that goes away or times out mid-head gets nothing:
+		// there is no request to answer.
+		return false
+	}
+	g := c.s.graph.Load()
+	body := &reqBody{c: c, remaining: r.length, expect: r.expect}
+	if r.chunked {
+		body.chunked = httputil.NewChunkedReader(c.br)
+	}
+	if r.length == 0 {
+		body.done = true
+	}
+	rs := &responder{c: c, req: r, body: body}
+	if g == nil {
+		rs.plain(http.StatusServiceUnavailable, "Busbar is starting")
+		return rs.keep()
+	}
+	g.Acquire()
+	defer g.Release()
+	limit := c.s.opts.MaxBodyBytes
+	if limit == 0 {
+		limit = g.Options.MaxBodyBytes
+	}
+	m := &message.Message{ID: message.NewID(), Method: r.method, RequestURI: r.target, To: r.target, Header: r.header, Created: time.Now()}
+	var stream io.ReadCloser = http.NoBody
+	if !body.done {
+		stream = body
+	}
+	m.Body.ResetStream(stream, r.header.Get("Content-Type"), r.length, limit)
+	if limit > 0 && r.length > limit {
+		// Refuse before reading a byte: the client learns at once.
+		f := message.TooLarge(limit)
+		data, ct := engine.DefaultAnswer(f, m.Body.Format(), r.header.Get("Accept"))
+		m.Body.SetBytes(data, ct)
+		m.Header = http.Header{"Connection": {"close"}}
+		_ = rs.Respond(m, f.Status)
+		return false
+	}
+	g.Serve(c.s.base, m, rs, c.s.log)
+	m.Body.Close()
+	if !rs.written {
+		// The engine always answers; this is a safety net, not a path.
+		rs.plain(http.StatusInternalServerError, "Busbar ended the exchange without an answer")
+	}
+	return rs.keep()
+}
+
+// refuse answers a request that could not be parsed. The rest of it may
+// still be arriving: closing at once would make the kernel reset the
+// connection, and a reset can destroy the answer before the client reads
+// it. So the server stops writing, skips what still comes for a moment,
+// and only then closes.
+func (c *conn) refuse(status int, msg string) {
+	rs := &responder{c: c, req: &request{close: true, minor: '1'}}
+	rs.plain(status, msg)
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		_ = c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		_, _ = io.CopyN(io.Discard, c.br, 256<<10)
+	}
+}
+
+// reqBody is a request body read straight from the connection's buffer.
+type reqBody struct {
+	c         *conn
+	remaining int64     // Content-Length bodies: bytes still to come
+	chunked   io.Reader // chunked bodies
+	expect    bool      // 100 Continue still owed
+	done      bool      // read to its end
+	failed    bool      // a read failed: the connection cannot be reused
+	closed    atomic.Bool
+	reading   atomic.Bool // a Read is under way (Close must cut it short)
+}
+
+var errBodyClosed = errors.New("request body closed")
+
+func (b *reqBody) Read(p []byte) (int, error) {
+	b.reading.Store(true)
+	defer b.reading.Store(false)
+	if b.closed.Load() {
+		return 0, errBodyClosed
+	}
+	return b.read(p)
+}
+
+func (b *reqBody) read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	if b.expect {
+		if err := b.sendContinue(); err != nil {
+			return 0, err
+		}
+	}
+	if b.c.br.Buffered() == 0 {
+		// Only a read that reaches the socket can stall.
+		_ = b.c.nc.SetReadDeadline(time.Now().Add(b.c.s.opts.BodyTimeout))
+	}
+	var n int
+	var err error
+	if b.chunked != nil {
+		n, err = b.chunked.Read(p)
+		if err == io.EOF {
+			if terr := skipTrailer(b.c.br); terr != nil {
+				err = terr
+			} else {
+				b.done = true
+			}
+		}
+	} else {
+		if int64(len(p)) > b.remaining {
+			p = p[:b.remaining]
+		}
+		n, err = b.c.br.Read(p)
+		b.remaining -= int64(n)
+		if b.remaining == 0 {
+			b.done = true
+			err = io.EOF
+		} else if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+	}
+	if err != nil && err != io.EOF {
+		b.failed = true
+		if b.closed.Load() {
+			err = errBodyClosed
+		}
+	}
+	return n, err
+}
+
+// sendContinue tells a client waiting with Expect: 100-continue to send
+// the body, the first time the body is wanted.
+func (b *reqBody) sendContinue() error {
+	b.expect = false
+	if _, err := b.c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
+		b.failed = true
+		return err
+	}
+	if err := b.c.flush(); err != nil {
+		b.failed = true
+		return err
+	}
+	return nil
+}
+
+// PeekAll returns the rest of the body if it is already in the buffer
+// (a small request arrives with its head), so that the outbound fast path
+// can send it without a read that could block.
+func (b *reqBody) PeekAll() ([]byte, bool) {
+	if b.done || b.chunked != nil || b.expect || b.closed.Load() || int64(b.c.br.Buffered()) < b.remaining {
+		return nil, false
+	}
+	data, err := b.c.br.Peek(int(b.remaining))
+	return data, err == nil
+}
+
+// Close may run concurrently with Read (the outbound transport aborts a
+// body that way): a pending read is cut short by a deadline in the past.
+// What is left of the body after Close is skipped by finish.
+func (b *reqBody) Close() error {
+	if b.closed.CompareAndSwap(false, true) && b.reading.Load() {
+		_ = b.c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+	return nil
+}
+
+// finish leaves the connection ready for the next request, reading what
+// the flow left of the body if that is cheap; it reports whether the
+// connection can carry another request.
+func (b *reqBody) finish() bool {
+	if b.done {
+		return !b.failed
+	}
+	if b.failed || b.expect {
+		// A client told to wait for 100 Continue never sent the body;
+		// a failed read may have left a chunk half-read.
+		return false
+	}
+	if b.chunked == nil && b.remaining > 256<<10 {
+		return false
+	}
+	_ = b.c.nc.SetReadDeadline(time.Now().Add(b.c.s.opts.BodyTimeout))
+	var scratch [4 << 10]byte
+	for read := 0; read < 256<<10; {
+		n, err := b.read(scratch[:])
+		read += n
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// skipTrailer consumes the trailer section after the last chunk.
+func skipTrailer(br *bufio.Reader) error {
+	total := 0
+	for {
+		line, err := h1.ReadLine(br, &total, 64<<10)
+		if err != nil {
+			return err
+		}
+		if len(line) == 0 {
+			return nil
+		}
+	}
+}
+
+// flush writes out the buffered response, under the write deadline.
+func (c *conn) flush() error {
+	if c.bw.Buffered() == 0 {
+		return nil
+	}
+	now := time.Now()
+	if t := c.s.opts.BodyTimeout; now.Sub(c.wdead) > t/4 {
+		// Renewed when a quarter of it has passed: a deadline that early
+		// is still a body timeout, and it saves a timer per response.
+		_ = c.nc.SetWriteDeadline(now.Add(c.s.opts.BodyTimeout))
+		c.wdead = now
+	}
+	return c.bw.Flush()
+}
