@@ -311,6 +311,7 @@ func (c *conn) serveOne() bool {
 	}
 	g.Serve(c.s.base, m, rs, c.s.log)
 	m.Body.Close()
+	defer body.release()
 	if !rs.written {
 		// The engine always answers; this is a safety net, not a path.
 		rs.plain(http.StatusInternalServerError, "Busbar ended the exchange without an answer")
@@ -342,6 +343,12 @@ type reqBody struct {
 	failed    bool      // a read failed: the connection cannot be reused
 	closed    atomic.Bool
 	reading   atomic.Bool // a Read is under way (Close must cut it short)
+	// ahead holds a body PeekAll read ahead; reads are served from
+	// ahead[aheadAt:] and the body is done when it is used up.
+	ahead    []byte
+	aheadAt  int
+	aheadBuf *[]byte // ahead's pooled buffer
+	err      error   // a read-ahead failure, reported by the next Read
 }
 
 var errBodyClosed = errors.New("request body closed")
@@ -356,6 +363,17 @@ func (b *reqBody) Read(p []byte) (int, error) {
 }
 
 func (b *reqBody) read(p []byte) (int, error) {
+	if b.ahead != nil {
+		n := copy(p, b.ahead[b.aheadAt:])
+		b.aheadAt += n
+		if b.aheadAt == len(b.ahead) {
+			return n, io.EOF
+		}
+		return n, nil
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
 	if b.done {
 		return 0, io.EOF
 	}
@@ -416,16 +434,63 @@ func (b *reqBody) sendContinue() error {
 	return nil
 }
 
-// PeekAll returns the rest of the body if it is already in the buffer
-// (a small request arrives with its head), so that the outbound fast path
-// can send it without a read that could block.
+// maxReadAhead is the largest body PeekAll reads ahead of the flow.
+const maxReadAhead = 32 << 10
+
+// PeekAll returns the rest of the body so that the outbound fast path can
+// send it with its head in one write. A body already in the buffer (a
+// small request arrives with its head) is returned as it is; one of up to
+// maxReadAhead bytes is first read whole, under the body timeout, as
+// nginx buffers request bodies before it contacts the backend. A body
+// that fails to arrive keeps its error for the next Read, so the failure
+// is still the client's.
 func (b *reqBody) PeekAll() ([]byte, bool) {
-	if b.done || b.chunked != nil || b.expect || b.closed.Load() || int64(b.c.br.Buffered()) < b.remaining {
+	if b.ahead != nil {
+		return b.ahead[b.aheadAt:], true
+	}
+	if b.done || b.chunked != nil || b.err != nil || b.closed.Load() {
 		return nil, false
 	}
-	data, err := b.c.br.Peek(int(b.remaining))
-	return data, err == nil
+	if !b.expect && int64(b.c.br.Buffered()) >= b.remaining {
+		data, err := b.c.br.Peek(int(b.remaining))
+		return data, err == nil
+	}
+	if b.remaining > maxReadAhead {
+		return nil, false
+	}
+	bufp := aheadBufs.Get().(*[]byte)
+	b.aheadBuf = bufp
+	buf := (*bufp)[:b.remaining]
+	n, err := io.ReadFull(readerOnly{b}, buf)
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		b.err = err
+		return nil, false
+	}
+	b.ahead, b.aheadAt = buf[:n], 0
+	return b.ahead, true
 }
+
+// aheadBufs hold bodies read ahead, until the exchange ends (release).
+var aheadBufs = sync.Pool{New: func() any { b := make([]byte, maxReadAhead); return &b }}
+
+// release returns the read-ahead buffer: the exchange is over, and
+// nothing keeps the bytes (a flow that reads the body copies them).
+func (b *reqBody) release() {
+	if b.aheadBuf != nil {
+		b.ahead = b.ahead[len(b.ahead):]
+		aheadBufs.Put(b.aheadBuf)
+		b.aheadBuf = nil
+	}
+}
+
+// readerOnly reads a body without its Read's closed check, for read-ahead
+// (which runs on the flow's goroutine before anything can close it).
+type readerOnly struct{ b *reqBody }
+
+func (r readerOnly) Read(p []byte) (int, error) { return r.b.read(p) }
 
 // Close may run concurrently with Read (the outbound transport aborts a
 // body that way): a pending read is cut short by a deadline in the past.
@@ -486,6 +551,22 @@ func (c *conn) flush() error {
 	if c.bw.Buffered() == 0 {
 		return nil
 	}
+	c.pushWriteDeadline()
+	return c.bw.Flush()
+}
+
+// writeDirect writes bufs after whatever is buffered, bypassing the
+// buffer, under the write deadline.
+func (c *conn) writeDirect(bufs *net.Buffers) error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	c.pushWriteDeadline()
+	_, err := bufs.WriteTo(c.nc)
+	return err
+}
+
+func (c *conn) pushWriteDeadline() {
 	now := time.Now()
 	if t := c.s.opts.BodyTimeout; now.Sub(c.wdead) > t/4 {
 		// Renewed when a quarter of it has passed: a deadline that early
@@ -493,5 +574,4 @@ func (c *conn) flush() error {
 		_ = c.nc.SetWriteDeadline(now.Add(c.s.opts.BodyTimeout))
 		c.wdead = now
 	}
-	return c.bw.Flush()
 }

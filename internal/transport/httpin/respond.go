@@ -3,6 +3,7 @@ package httpin
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -68,7 +69,19 @@ func (rs *responder) Respond(m *message.Message, status int) error {
 		rs.close = true
 	}
 	rs.checkUnread(wire.Body)
-	rs.head(m, status, ct, wire.Size, true)
+	w := rs.c.bw
+	head := rs.appendHead(w.AvailableBuffer(), m, status, ct, wire.Size, true)
+	if wire.Size > 0 && wire.Size <= maxGathered && int64(len(head))+wire.Size > int64(w.Available()) {
+		// Too big for the connection's buffer: gather the body and
+		// write head and body in one call rather than in buffer-sized
+		// pieces.
+		if err := rs.writeGathered(head, wire.Body, int(wire.Size)); err != nil {
+			rs.failed, rs.close = true, true
+			return err
+		}
+		return nil
+	}
+	_, _ = w.Write(head)
 	if err := rs.copyBody(wire.Body, wire.Size); err != nil {
 		rs.failed, rs.close = true, true
 		return err
@@ -102,7 +115,11 @@ func (rs *responder) checkUnread(out io.Reader) {
 // (204, 304, 1xx).
 func (rs *responder) head(m *message.Message, status int, ct string, length int64, withLength bool) {
 	w := rs.c.bw
-	buf := w.AvailableBuffer()
+	_, _ = w.Write(rs.appendHead(w.AvailableBuffer(), m, status, ct, length, withLength))
+}
+
+// appendHead appends the head to buf.
+func (rs *responder) appendHead(buf []byte, m *message.Message, status int, ct string, length int64, withLength bool) []byte {
 	buf = append(buf, "HTTP/1.1 "...)
 	buf = strconv.AppendInt(buf, int64(status), 10)
 	buf = append(buf, ' ')
@@ -150,8 +167,7 @@ func (rs *responder) head(m *message.Message, status int, ct string, length int6
 	case rs.req.minor == '0':
 		buf = append(buf, "Connection: keep-alive\r\n"...)
 	}
-	buf = append(buf, "\r\n"...)
-	_, _ = w.Write(buf)
+	return append(buf, "\r\n"...)
 }
 
 // appendValue writes a header value with control characters turned into
@@ -210,6 +226,46 @@ func (rs *responder) copyBody(r io.Reader, size int64) error {
 		}
 	}
 	return nil
+}
+
+// maxGathered is the largest body written with its head in one call.
+const maxGathered = 256 << 10
+
+// gatherBufs pool body buffers by size class (32, 64, 128, 256 KiB).
+var gatherBufs [4]sync.Pool
+
+func gatherClass(n int) int {
+	c := 0
+	for size := 32 << 10; size < n; size <<= 1 {
+		c++
+	}
+	return c
+}
+
+// writeGathered reads the whole body and writes it with the head in one
+// gathered write (writev).
+func (rs *responder) writeGathered(head []byte, r io.Reader, size int) error {
+	class := gatherClass(size)
+	bufp, _ := gatherBufs[class].Get().(*[]byte)
+	if bufp == nil {
+		b := make([]byte, (32<<10)<<class)
+		bufp = &b
+	}
+	defer gatherBufs[class].Put(bufp)
+	body := (*bufp)[:size]
+	n, err := io.ReadFull(r, body)
+	if err != nil {
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = errShortBody
+		}
+		// Send what there is under the head: the client sees a body
+		// shorter than announced, and the connection closes.
+		bufs := net.Buffers{head, body[:n]}
+		_ = rs.c.writeDirect(&bufs)
+		return err
+	}
+	bufs := net.Buffers{head, body}
+	return rs.c.writeDirect(&bufs)
 }
 
 var chunkBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}

@@ -183,6 +183,35 @@ func TestKeepAliveAndPipelining(t *testing.T) {
 	}
 }
 
+func TestBodiesThroughTheBackend(t *testing.T) {
+	t.Parallel()
+	// Bodies the inbound side reads ahead (up to 32 KiB), and larger ones
+	// streamed, reach the backend whole, with or without 100-continue.
+	addr := start(t, httpin.Options{})
+	for _, n := range []int{100, 20 << 10, 200 << 10} {
+		for _, expect := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d_expect_%v", n, expect), func(t *testing.T) {
+				c, br := dial(t, addr)
+				body := strings.Repeat("x", n-1) + "!"
+				head := fmt.Sprintf("POST /e/proxy HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n", n)
+				if expect {
+					send(t, c, head+"Expect: 100-continue\r\n\r\n")
+					if line, _ := br.ReadString('\n'); line != "HTTP/1.1 100 Continue\r\n" {
+						t.Fatalf("got %q", line)
+					}
+					_, _ = br.ReadString('\n')
+					send(t, c, body)
+				} else {
+					send(t, c, head+"\r\n"+body)
+				}
+				if r := read(t, br, "POST"); r.status != 200 || r.body != body {
+					t.Fatalf("status %d, %d bytes back of %d", r.status, len(r.body), n)
+				}
+			})
+		}
+	}
+}
+
 func TestUnreadBodyIsSkipped(t *testing.T) {
 	t.Parallel()
 	// The 404 flow never reads the body: the server skips it and the

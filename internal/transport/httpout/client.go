@@ -191,7 +191,14 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 	var req *http.Request
 	var key hostKey
 	if target != nil {
-		ctx, x.cancel = context.WithCancelCause(ctx)
+		// No context per exchange on the fast path: a send timeout
+		// closes the exchange's connection itself (exchange.abortFast)
+		// and the caller's context is watched per connection
+		// (fastConn.watch). Only a wait in the limiter needs one.
+		x.fast = true
+		if c.limits != nil {
+			ctx, x.cancel = context.WithCancelCause(ctx)
+		}
 		key = hostKey{"http", target.host}
 		if r.Body != nil && r.Body != http.NoBody {
 			if r.ContentLength > 0 {
@@ -262,7 +269,9 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 	var out *Response
 	var err error
 	if target != nil {
-		out, err = c.roundTripFast(ctx, x, r, target)
+		// The caller's context, not the limiter's: a connection watches
+		// it for as long as it lives.
+		out, err = c.roundTripFast(x.parent, x, r, target)
 	} else {
 		var resp *http.Response
 		resp, err = c.tr.RoundTrip(req)

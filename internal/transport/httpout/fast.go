@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -92,7 +93,41 @@ type fastConn struct {
 	host   string
 	idleAt time.Time
 	reused bool
-	stop   func() bool // stops the cancellation hook of the current exchange
+	// parent is the caller's context the connection watches: when it is
+	// cancelled (shutdown, a processor stopping) the connection is
+	// closed, failing an exchange in progress. One registration serves
+	// every exchange with the same context (the inbound server's, as a
+	// rule), instead of one per exchange.
+	parent     context.Context
+	stopParent func() bool
+	dead       atomic.Bool // closed by its context: never reuse
+}
+
+// watch makes the connection follow ctx.
+func (fc *fastConn) watch(ctx context.Context) {
+	if fc.parent == ctx {
+		return
+	}
+	if fc.stopParent != nil {
+		fc.stopParent()
+		fc.stopParent = nil
+	}
+	fc.parent = ctx
+	if ctx.Done() != nil {
+		fc.stopParent = context.AfterFunc(ctx, func() {
+			fc.dead.Store(true)
+			fc.tc.Close()
+		})
+	}
+}
+
+// close closes the connection for good and drops its registration.
+func (fc *fastConn) close() {
+	if fc.stopParent != nil {
+		fc.stopParent()
+		fc.stopParent = nil
+	}
+	fc.tc.Close()
 }
 
 // fastPool keeps idle connections per host, most recently used last:
@@ -117,8 +152,8 @@ func (p *fastPool) get(host string) *fastConn {
 		list[len(list)-1] = nil
 		p.idle[host] = list[:len(list)-1]
 		idle := time.Since(fc.idleAt)
-		if idle > p.expiry || idle >= aliveCheckAfter && !alive(fc) {
-			fc.tc.Conn.Close()
+		if fc.dead.Load() || fc.parent != nil && fc.parent.Err() != nil || idle > p.expiry || idle >= aliveCheckAfter && !alive(fc) {
+			fc.close()
 			continue
 		}
 		fc.reused = true
@@ -132,7 +167,7 @@ func (p *fastPool) put(fc *fastConn) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		fc.tc.Conn.Close()
+		fc.close()
 		return
 	}
 	if p.idle == nil {
@@ -141,17 +176,25 @@ func (p *fastPool) put(fc *fastConn) {
 	list := p.idle[fc.host]
 	// Expire the coldest connection if it is past its time, so that an
 	// idle pool shrinks as it is used.
+	var expired *fastConn
 	if len(list) > 0 && now.Sub(list[0].idleAt) > p.expiry {
-		list[0].tc.Conn.Close()
+		expired = list[0]
 		list = append(list[:0], list[1:]...)
 	}
 	if len(list) >= p.max {
+		p.idle[fc.host] = list
 		p.mu.Unlock()
-		fc.tc.Conn.Close()
+		fc.close()
+		if expired != nil {
+			expired.close()
+		}
 		return
 	}
 	p.idle[fc.host] = append(list, fc)
 	p.mu.Unlock()
+	if expired != nil {
+		expired.close()
+	}
 }
 
 func (p *fastPool) closeIdle() {
@@ -161,7 +204,7 @@ func (p *fastPool) closeIdle() {
 	p.mu.Unlock()
 	for _, list := range idle {
 		for _, fc := range list {
-			fc.tc.Conn.Close()
+			fc.close()
 		}
 	}
 }
@@ -242,13 +285,17 @@ func fastEligible(r *Request) bool {
 // the caller classifies through x).
 func (c *Client) roundTripFast(ctx context.Context, x *exchange, r *Request, t *fastTarget) (*Response, error) {
 	bufp := headBufs.Get().(*[]byte)
+	var buf []byte
 	defer func() {
-		if cap(*bufp) <= 64<<10 {
+		// Keep the grown buffer for the next request of this size.
+		if cap(buf) <= 64<<10 {
+			*bufp = buf[:0]
 			headBufs.Put(bufp)
 		}
 	}()
 	buf, err := appendHead((*bufp)[:0], r, t)
 	if err != nil {
+		buf = (*bufp)[:0]
 		// Refused before any connection was looked for: SND_HTTP_ERROR.
 		if r.Body != nil {
 			r.Body.Close()
@@ -273,20 +320,39 @@ func (c *Client) roundTripFast(ctx context.Context, x *exchange, r *Request, t *
 		x.newAttempt()
 		fc := c.fast.get(t.host)
 		if fc == nil {
-			conn, err := c.dial(ctx, "tcp", t.dial)
+			dctx, cancel := context.WithCancelCause(ctx)
+			x.mu.Lock()
+			x.dialCancel = cancel
+			x.mu.Unlock()
+			if cause := x.aborted(); cause != nil {
+				cancel(cause)
+			}
+			conn, err := c.dial(dctx, "tcp", t.dial)
+			x.mu.Lock()
+			x.dialCancel = nil
+			x.mu.Unlock()
+			cancel(nil)
 			if err != nil {
 				if hasBody && !bodyRead {
 					r.Body.Close()
 				}
+				if cause := x.aborted(); cause != nil {
+					return nil, cause
+				}
 				return nil, err
 			}
 			tc := conn.(*trackedConn)
-			fc = &fastConn{tc: tc, br: bufio.NewReaderSize(tc, 8<<10), host: t.host}
+			// A backend connection reads with a 32 KiB buffer: there are
+			// few of them, and a response that fits arrives in one read.
+			fc = &fastConn{tc: tc, br: bufio.NewReaderSize(tc, 32<<10), host: t.host}
 		}
+		fc.watch(ctx)
 		x.gotConn(fc.tc)
-		// A cancelled exchange (send timeout, shutdown) closes the
-		// connection, which fails whatever I/O is pending on it.
-		fc.stop = context.AfterFunc(ctx, func() { fc.tc.Close() })
+		if cause := x.aborted(); cause != nil {
+			// The send timeout fired while the connection was found.
+			fc.close()
+			return nil, cause
+		}
 		if hasBody && !bodyRead {
 			x.advance(RequestBody)
 			buf = growFor(buf, int(r.ContentLength))
@@ -298,8 +364,7 @@ func (c *Client) roundTripFast(ctx context.Context, x *exchange, r *Request, t *
 					err = errShortBody(n, r.ContentLength)
 					x.bodyFailed(err)
 				}
-				fc.stop()
-				fc.tc.Close()
+				fc.close()
 				return nil, err
 			}
 			buf = buf[:headLen+int(r.ContentLength)]
@@ -320,11 +385,13 @@ func (c *Client) roundTripFast(ctx context.Context, x *exchange, r *Request, t *
 		if err == nil {
 			return resp, nil
 		}
-		fc.stop()
-		fc.tc.Close()
+		fc.close()
+		// Cancelled (send timeout, the caller gave up): the I/O error is
+		// only the consequence of closing the connection.
+		if cause := x.aborted(); cause != nil {
+			return nil, cause
+		}
 		if ctx.Err() != nil {
-			// Cancelled (send timeout, the caller gave up): the I/O error
-			// is only the consequence of closing the connection.
 			return nil, context.Cause(ctx)
 		}
 		// A reused connection the backend closed just as it was taken
@@ -595,26 +662,25 @@ func skipTrailer(br *bufio.Reader) error {
 }
 
 // release ends the exchange's use of the connection: back to the pool if
-// it can carry another exchange and the exchange's cancellation hook had
-// not already fired, closed otherwise.
+// it can carry another exchange and its context was not cancelled,
+// closed otherwise.
 func (b *fastBody) release() {
 	if b.done {
 		return
 	}
 	b.done = true
 	fc := b.fc
-	if fc.stop() && b.keep {
+	if b.keep && !fc.dead.Load() {
 		b.c.fast.put(fc)
 		return
 	}
-	fc.tc.Conn.Close()
+	fc.close()
 }
 
 func (b *fastBody) Close() error {
 	if !b.done {
 		b.done = true
-		b.fc.stop()
-		b.fc.tc.Conn.Close()
+		b.fc.close()
 	}
 	return nil
 }

@@ -192,3 +192,41 @@ func TestFastPathRequestHead(t *testing.T) {
 		t.Errorf("bodiless PUT without Content-Length: 0: %v", put.Header)
 	}
 }
+
+func TestFastPathReuseWithLimiter(t *testing.T) {
+	t.Parallel()
+	// With MaxConnsPerHost the exchange has a context of its own for the
+	// wait; ending it must not take the pooled connection down with it.
+	srv := scripted(t, func(int, int) (string, bool) { return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false })
+	c := client(t, httpout.Options{MaxConnsPerHost: 4})
+	for range 3 {
+		if _, body := roundTrip(t, c, hello(srv.url)); body != "ok" {
+			t.Fatalf("body %q", body)
+		}
+	}
+	if n := srv.conns.Load(); n != 1 {
+		t.Fatalf("%d connections for 3 sequential exchanges, want 1", n)
+	}
+}
+
+func TestFastPathCallerContext(t *testing.T) {
+	t.Parallel()
+	// A connection pooled under one context is closed when that context
+	// ends, and is not handed to the next exchange.
+	srv := scripted(t, func(int, int) (string, bool) { return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false })
+	c := client(t, httpout.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	resp, f := c.Do(ctx, hello(srv.url))
+	if f != nil {
+		t.Fatal(f)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	cancel()
+	if _, body := roundTrip(t, c, hello(srv.url)); body != "ok" {
+		t.Fatalf("body %q", body)
+	}
+	if n := srv.conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2: the first died with its context", n)
+	}
+}

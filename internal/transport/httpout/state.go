@@ -97,8 +97,13 @@ type exchange struct {
 	wfail  atomic.Bool                 // a write on the current attempt's connection failed
 	done   atomic.Bool                 // finish ran
 	parent context.Context
-	cancel context.CancelCauseFunc
-	slot   *hostSlots // limiter slot, nil when the limiter is off
+	cancel context.CancelCauseFunc // nil on the fast path without a limiter
+	fast   bool                    // the exchange runs on the fast path
+	// On the fast path, abort is the cause that ended the exchange from
+	// outside (the send timeout) and dialCancel cuts a dial short.
+	abort      error
+	dialCancel context.CancelCauseFunc
+	slot       *hostSlots // limiter slot, nil when the limiter is off
 
 	mu        sync.Mutex
 	fail      failure
@@ -254,10 +259,41 @@ func (x *exchange) sendTimeout() {
 		x.fail = failure{kind: failSendTimeout, st: x.state()}
 	}
 	x.mu.Unlock()
-	x.cancel(errSendTimeout)
+	if x.cancel != nil {
+		x.cancel(errSendTimeout)
+	}
+	if x.fast {
+		x.abortFast(errSendTimeout)
+	}
 	// A request waiting in the limiter queue has no connection to close;
 	// one on a connection is cancelled by net/http, which closes it.
 	x.body.abort()
+}
+
+// abortFast ends a fast-path exchange from outside: the connection it
+// uses is closed, which fails the I/O pending on it, or the dial under
+// way is cancelled. An exchange that gets its connection after this sees
+// the cause (aborted) and stops.
+func (x *exchange) abortFast(cause error) {
+	x.mu.Lock()
+	if x.abort == nil {
+		x.abort = cause
+	}
+	dc := x.dialCancel
+	x.mu.Unlock()
+	if dc != nil {
+		dc(cause)
+	}
+	if tc := x.conn.Load(); tc != nil {
+		tc.Close()
+	}
+}
+
+// aborted returns the cause abortFast recorded, if any.
+func (x *exchange) aborted() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.abort
 }
 
 // gotHeaders marks the response head as received. It reports false if the
@@ -307,5 +343,7 @@ func (x *exchange) finish() {
 	if x.slot != nil {
 		x.c.limits.release(x.slot)
 	}
-	x.cancel(nil)
+	if x.cancel != nil {
+		x.cancel(nil)
+	}
 }
