@@ -11,17 +11,13 @@ package main
 import (
 	"bytes"
 	"flag"
-	"fmt"
 	"io"
-	"log"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/busbar/busbar/bench/internal/serve"
 )
 
 // maxBody bounds what one request may make the backend hold, so that a
@@ -72,24 +68,5 @@ func main() {
 	delay := flag.Duration("delay", 0, "time to wait before answering each request")
 	flag.Parse()
 
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *port))
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("listening on", ln.Addr())
-	srv := &http.Server{
-		Handler:           echo{delay: *delay},
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       5 * time.Minute,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-		<-sig
-		_ = srv.Close()
-	}()
-	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
-		log.Fatal(err)
-	}
+	serve.Loopback(*port, echo{delay: *delay})
 }

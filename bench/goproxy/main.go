@@ -9,18 +9,16 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/busbar/busbar/bench/internal/serve"
 )
 
 // bufferPool gives ReverseProxy reusable 32 KiB copy buffers instead of a
@@ -57,19 +55,5 @@ func main() {
 	rp.BufferPool = &bufferPool{}
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *port))
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("listening on", ln.Addr())
-	srv := &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute, ErrorLog: log.New(io.Discard, "", 0)}
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-		<-sig
-		_ = srv.Close()
-	}()
-	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
-		log.Fatal(err)
-	}
+	serve.Loopback(*port, rp)
 }
