@@ -18,11 +18,22 @@ import (
 var ErrLineTooLong = errors.New("header line too long")
 
 // ReadLine returns one line without its CRLF (or bare LF). total counts
-// the bytes of the head so far; past limit the head is refused. The line
-// aliases the reader's buffer: it is valid until the next read.
+// the bytes of the head so far; past limit the head is refused. A line
+// that fits the reader's buffer aliases it (valid until the next read);
+// a longer one, up to the limit, is gathered into a new slice, so that a
+// big cookie or token is not refused for the size of a buffer.
 func ReadLine(br *bufio.Reader, total *int, limit int) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
 	*total += len(line)
+	if err == bufio.ErrBufferFull && *total <= limit {
+		long := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull && *total <= limit {
+			line, err = br.ReadSlice('\n')
+			*total += len(line)
+			long = append(long, line...)
+		}
+		line = long
+	}
 	if err == bufio.ErrBufferFull || *total > limit {
 		return nil, ErrLineTooLong
 	}

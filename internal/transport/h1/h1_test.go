@@ -16,7 +16,8 @@ func TestReadLine(t *testing.T) {
 		{"crlf", "a\r\nb\r\n", 100, []string{"a", "b"}, nil},
 		{"bare_lf", "a\nb\n", 100, []string{"a", "b"}, nil},
 		{"over_limit", "aaaa\r\nbbbb\r\n", 8, []string{"aaaa"}, ErrLineTooLong},
-		{"over_buffer", strings.Repeat("x", 40) + "\n", 1000, nil, ErrLineTooLong},
+		{"longer_than_the_buffer", strings.Repeat("x", 40) + "\nend\n", 1000, []string{strings.Repeat("x", 40), "end"}, nil},
+		{"longer_than_the_limit", strings.Repeat("x", 40) + "\n", 30, nil, ErrLineTooLong},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			br := bufio.NewReaderSize(strings.NewReader(tc.in), 16)

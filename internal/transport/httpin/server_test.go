@@ -132,7 +132,8 @@ func TestRequests(t *testing.T) {
 		{"malformed_request_line", "GARBAGE\r\n\r\n", "GET", 400, "", false, true},
 		{"folded_header", "GET /e/echo HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n", "GET", 400, "", false, true},
 		{"header_fields_too_large", "GET /e/echo HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 70<<10) + "\r\n\r\n", "GET", 431, "", false, true},
-		{"request_line_too_long", "GET /e/" + strings.Repeat("a", 9<<10) + " HTTP/1.1\r\nHost: x\r\n\r\n", "GET", 414, "", false, true},
+		{"request_line_too_long", "GET /e/" + strings.Repeat("a", 70<<10) + " HTTP/1.1\r\nHost: x\r\n\r\n", "GET", 414, "", false, true},
+		{"long_header_line_fits_the_limit", "POST /e/echo HTTP/1.1\r\nHost: x\r\nCookie: " + strings.Repeat("c", 20<<10) + "\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok", "POST", 200, "ok", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
