@@ -65,7 +65,13 @@ fi
 
 step "building busbar, echo, goproxy and harness into $build/"
 mkdir -p "$build"
-go build -o "$build/busbar" ./cmd/busbar
+# Stamp the commit into Busbar (its version line goes into the report)
+# when this is a git checkout, whatever GOFLAGS says.
+vcs=-buildvcs=false
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	vcs=-buildvcs=true
+fi
+go build "$vcs" -o "$build/busbar" ./cmd/busbar
 go build -o "$build/echo" ./bench/echo
 go build -o "$build/goproxy" ./bench/goproxy
 go build -o "$build/harness" ./bench/harness

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,11 +17,39 @@ import (
 	"github.com/busbar/busbar/internal/registry"
 )
 
-// Version and Commit are set at build time with -ldflags.
+// Version and Commit are set at build time with -ldflags; without them,
+// Commit comes from the VCS stamp Go records in a build from a checkout.
 var (
 	Version = "dev"
 	Commit  = "unknown"
 )
+
+func init() {
+	if Commit != "unknown" {
+		return
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		Commit = rev + dirty
+	}
+}
 
 // Exit codes of validate and of usage errors.
 const (
