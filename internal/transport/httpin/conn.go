@@ -97,6 +97,13 @@ type request struct {
 	close          bool // the client asked for the connection to close
 }
 
+// inbound is one request's state in the server.
+type inbound struct {
+	req  request
+	body reqBody
+	rs   responder
+}
+
 // headError is a request the server refuses before any flow runs.
 type headError struct {
 	status int
@@ -108,44 +115,47 @@ func (e *headError) Error() string { return e.msg }
 func badRequest(status int, msg string) *headError { return &headError{status, msg} }
 
 // readRequest parses a request head.
-func (c *conn) readRequest() (*request, error) {
+func (c *conn) readRequest(r *request) error {
 	limit := c.s.opts.MaxHeaderBytes
 	total := 0
 	line, err := h1.ReadLine(c.br, &total, limit)
 	if err != nil {
 		if err == h1.ErrLineTooLong {
-			return nil, badRequest(http.StatusRequestURITooLong, "request line too long")
+			return badRequest(http.StatusRequestURITooLong, "request line too long")
 		}
-		return nil, err
+		return err
 	}
-	r := &request{}
 	sp1 := bytes.IndexByte(line, ' ')
 	sp2 := bytes.LastIndexByte(line, ' ')
 	if sp1 <= 0 || sp2 <= sp1+1 {
-		return nil, badRequest(400, "malformed request line")
+		return badRequest(400, "malformed request line")
 	}
 	method, target, proto := line[:sp1], line[sp1+1:sp2], line[sp2+1:]
 	if !h1.ValidToken(method) {
-		return nil, badRequest(400, "invalid method")
+		return badRequest(400, "invalid method")
 	}
 	if len(proto) != 8 || string(proto[:7]) != "HTTP/1." || proto[7] != '0' && proto[7] != '1' {
-		return nil, badRequest(http.StatusHTTPVersionNotSupported, "unsupported protocol version "+strconv.Quote(string(proto)))
+		return badRequest(http.StatusHTTPVersionNotSupported, "unsupported protocol version "+strconv.Quote(string(proto)))
 	}
 	for _, b := range target {
 		if b <= ' ' || b == 0x7f {
-			return nil, badRequest(400, "invalid request target")
+			return badRequest(400, "invalid request target")
 		}
 	}
 	r.method, r.target, r.minor = methodString(method), string(target), proto[7]
 	r.header = make(http.Header, 8)
-	vals := make([]string, 0, 8)
+	// The values are gathered into one arena and become substrings of
+	// one string: one allocation for all of them instead of one each.
+	var arenaBuf [1024]byte
+	var fieldBuf [16]field
+	arena, fields := arenaBuf[:0], fieldBuf[:0]
 	for {
 		line, err := h1.ReadLine(c.br, &total, limit)
 		if err != nil {
 			if err == h1.ErrLineTooLong {
-				return nil, badRequest(http.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
+				return badRequest(http.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
 			}
-			return nil, err
+			return err
 		}
 		if len(line) == 0 {
 			break
@@ -153,34 +163,47 @@ func (c *conn) readRequest() (*request, error) {
 		if line[0] == ' ' || line[0] == '\t' {
 			// obs-fold is deprecated (RFC 9112 §5.2); a server may
 			// reject it, and doing so closes a smuggling vector.
-			return nil, badRequest(400, "folded header line")
+			return badRequest(400, "folded header line")
 		}
 		i := bytes.IndexByte(line, ':')
 		if i <= 0 {
-			return nil, badRequest(400, "malformed header line")
+			return badRequest(400, "malformed header line")
 		}
 		k := h1.HeaderKey(line[:i])
 		if k == "" {
-			return nil, badRequest(400, "invalid header name "+strconv.Quote(string(line[:i])))
+			return badRequest(400, "invalid header name "+strconv.Quote(string(line[:i])))
 		}
 		v := h1.Trim(line[i+1:])
 		for _, b := range v {
 			if b < ' ' && b != '\t' || b == 0x7f {
-				return nil, badRequest(400, "invalid header value for "+k)
+				return badRequest(400, "invalid header value for "+k)
 			}
 		}
-		if prev, ok := r.header[k]; ok {
-			r.header[k] = append(prev, string(v))
+		fields = append(fields, field{k, len(arena), len(arena) + len(v)})
+		arena = append(arena, v...)
+	}
+	all := string(arena)
+	vals := make([]string, len(fields))
+	for n, f := range fields {
+		v := all[f.from:f.to]
+		if prev, ok := r.header[f.key]; ok {
+			r.header[f.key] = append(prev, v)
 		} else {
 			// One backing array for the usual single values: a slice
 			// with no spare capacity, so that a repeated header's
 			// append copies instead of overwriting its neighbour.
-			n := len(vals)
-			vals = append(vals, string(v))
-			r.header[k] = vals[n : n+1 : n+1]
+			vals[n] = v
+			r.header[f.key] = vals[n : n+1 : n+1]
 		}
 	}
-	return r, r.frame()
+	return r.frame()
+}
+
+// field is a header line read: its name and where its value lies in the
+// arena.
+type field struct {
+	key      string
+	from, to int
 }
 
 // methodString spares an allocation for the usual methods.
@@ -265,7 +288,10 @@ func (r *request) frame() error {
 // serveOne serves one request; it reports whether the connection may
 // carry another.
 func (c *conn) serveOne() bool {
-	r, err := c.readRequest()
+	// One allocation for what a request needs of the server.
+	x := &inbound{}
+	r := &x.req
+	err := c.readRequest(r)
 	if err != nil {
 		var he *headError
 		if errors.As(err, &he) {
@@ -276,14 +302,16 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 	g := c.s.graph.Load()
-	body := &reqBody{c: c, remaining: r.length, expect: r.expect}
+	body := &x.body
+	*body = reqBody{c: c, remaining: r.length, expect: r.expect}
 	if r.chunked {
 		body.chunked = httputil.NewChunkedReader(c.br)
 	}
 	if r.length == 0 {
 		body.done = true
 	}
-	rs := &responder{c: c, req: r, body: body}
+	rs := &x.rs
+	*rs = responder{c: c, req: r, body: body}
 	if g == nil {
 		rs.plain(http.StatusServiceUnavailable, "Busbar is starting")
 		return rs.keep()

@@ -25,8 +25,8 @@ func FuzzReadRequest(f *testing.F) {
 	s := New(Options{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := &conn{s: s, br: bufio.NewReaderSize(bytes.NewReader(data), 512)}
-		r, err := c.readRequest()
-		if err != nil {
+		r := &request{}
+		if err := c.readRequest(r); err != nil {
 			return
 		}
 		if !h1.ValidToken(r.method) {

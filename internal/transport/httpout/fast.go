@@ -485,8 +485,12 @@ func (c *Client) readResponse(x *exchange, fc *fastConn, method string) (*Respon
 			}
 			continue
 		}
-		resp := &Response{Status: status, Header: h, ContentLength: -1}
-		fb := &fastBody{c: c, fc: fc, keep: keep}
+		// The response and its body reader in one allocation.
+		rb := &struct {
+			resp Response
+			fb   fastBody
+		}{Response{Status: status, Header: h, ContentLength: -1}, fastBody{c: c, fc: fc, keep: keep}}
+		resp, fb := &rb.resp, &rb.fb
 		te := h["Transfer-Encoding"]
 		switch {
 		case method == "HEAD" || status == 204 || status == 304 || status == 101:
