@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/busbar/busbar/internal/engine"
@@ -94,6 +96,24 @@ type Error struct {
 // Message is the body of a successful change, in MI's shape.
 type Message struct {
 	Message string `json:"Message"`
+}
+
+// matching summarises the entries of m whose name contains key (any
+// case), in name order: the searchKey filter of MI's list routes.
+func matching[V, S any](m map[string]V, key string, summarise func(string, V) S) []S {
+	key = strings.ToLower(key)
+	names := make([]string, 0, len(m))
+	for name := range m {
+		if strings.Contains(strings.ToLower(name), key) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	out := make([]S, 0, len(names))
+	for _, name := range names {
+		out = append(out, summarise(name, m[name]))
+	}
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -136,16 +135,8 @@ func (h *endpoints) get(w http.ResponseWriter, r *http.Request) {
 // list summarises the named endpoints whose name contains key (any case),
 // sorted by name.
 func list(g *engine.Graph, key string) EndpointList {
-	out := EndpointList{List: []EndpointSummary{}}
-	key = strings.ToLower(key)
-	for name, ep := range g.Endpoints {
-		if strings.Contains(strings.ToLower(name), key) {
-			out.List = append(out.List, summary(name, ep))
-		}
-	}
-	slices.SortFunc(out.List, func(a, b EndpointSummary) int { return strings.Compare(a.Name, b.Name) })
-	out.Count = len(out.List)
-	return out
+	l := matching(g.Endpoints, key, summary)
+	return EndpointList{Count: len(l), List: l}
 }
 
 // summary describes an endpoint. One without a state machine can never be

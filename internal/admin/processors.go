@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/busbar/busbar/internal/engine"
@@ -105,16 +104,8 @@ func (h *processors) get(w http.ResponseWriter, r *http.Request) {
 // processorList summarises the processors whose name contains key (any
 // case), sorted by name.
 func processorList(g *engine.Graph, key string) ProcessorList {
-	out := ProcessorList{List: []ProcessorSummary{}}
-	key = strings.ToLower(key)
-	for name, p := range g.Processors {
-		if strings.Contains(strings.ToLower(name), key) {
-			out.List = append(out.List, processorSummary(name, p))
-		}
-	}
-	slices.SortFunc(out.List, func(a, b ProcessorSummary) int { return strings.Compare(a.Name, b.Name) })
-	out.Count = len(out.List)
-	return out
+	l := matching(g.Processors, key, processorSummary)
+	return ProcessorList{Count: len(l), List: l}
 }
 
 func processorSummary(name string, p engine.Processor) ProcessorSummary {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -76,14 +75,9 @@ func (h *stores) get(w http.ResponseWriter, r *http.Request) {
 // name. Sizes are asked for concurrently, so that several unreachable
 // brokers cost one timeout, not one each.
 func (h *stores) list(ctx context.Context, g *engine.Graph, key string) StoreList {
-	out := StoreList{List: []StoreSummary{}}
-	key = strings.ToLower(key)
-	for name, s := range g.Stores {
-		if strings.Contains(strings.ToLower(name), key) {
-			out.List = append(out.List, StoreSummary{Name: name, Type: storeType(s.Kind()), Kind: s.Kind()})
-		}
-	}
-	slices.SortFunc(out.List, func(a, b StoreSummary) int { return strings.Compare(a.Name, b.Name) })
+	out := StoreList{List: matching(g.Stores, key, func(name string, s store.Store) StoreSummary {
+		return StoreSummary{Name: name, Type: storeType(s.Kind()), Kind: s.Kind()}
+	})}
 	var wg sync.WaitGroup
 	for i := range out.List {
 		wg.Go(func() { h.size(ctx, g.Stores[out.List[i].Name], &out.List[i]) })

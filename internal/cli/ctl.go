@@ -87,20 +87,15 @@ func newCtlSwitch(o *ctlOptions, verb, status, short string) *cobra.Command {
 }
 
 func (o *ctlOptions) listEndpoints() error {
-	body, err := o.call(http.MethodGet, "/management/endpoints", nil, "")
-	if err != nil || o.json {
-		return o.raw(body, err)
-	}
 	var l admin.EndpointList
-	if err := decodeAnswer(body, &l); err != nil {
+	if ok, err := o.fetch(http.MethodGet, "/management/endpoints", nil, "", &l); !ok {
 		return err
 	}
 	if l.Count == 0 {
 		fmt.Fprintln(o.out, "no endpoints")
 		return nil
 	}
-	tw := tabwriter.NewWriter(o.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTYPE\tSTATE\tACTIVE")
+	tw := table(o.out, "NAME\tTYPE\tSTATE\tACTIVE")
 	for _, e := range l.List {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\n", e.Name, e.Type, e.State, e.IsActive)
 	}
@@ -109,12 +104,8 @@ func (o *ctlOptions) listEndpoints() error {
 
 func (o *ctlOptions) showEndpoint(name string) error {
 	path := "/management/endpoints?endpointName=" + url.QueryEscape(name)
-	body, err := o.call(http.MethodGet, path, nil, "endpoint "+name+" does not exist")
-	if err != nil || o.json {
-		return o.raw(body, err)
-	}
 	var v admin.EndpointView
-	if err := decodeAnswer(body, &v); err != nil {
+	if ok, err := o.fetch(http.MethodGet, path, nil, "endpoint "+name+" does not exist", &v); !ok {
 		return err
 	}
 	printEndpoint(o.out, v)
@@ -123,12 +114,8 @@ func (o *ctlOptions) showEndpoint(name string) error {
 
 func (o *ctlOptions) switchEndpoint(name, status string) error {
 	req := admin.SwitchRequest{Name: name, Status: status}
-	body, err := o.call(http.MethodPost, "/management/endpoints", req, "endpoint "+name+" does not exist")
-	if err != nil || o.json {
-		return o.raw(body, err)
-	}
 	var m admin.Message
-	if err := decodeAnswer(body, &m); err != nil {
+	if ok, err := o.fetch(http.MethodPost, "/management/endpoints", req, "endpoint "+name+" does not exist", &m); !ok {
 		return err
 	}
 	fmt.Fprintln(o.out, m.Message)
@@ -144,6 +131,29 @@ func (o *ctlOptions) raw(body []byte, err error) error {
 	return err
 }
 
+// fetch calls the management API and decodes its answer into into. It
+// reports false when the caller has nothing more to do: the call failed
+// (err says why) or --json printed the answer as it came (err is nil).
+func (o *ctlOptions) fetch(method, path string, body any, notFound string, into any) (bool, error) {
+	answer, err := o.call(method, path, body, notFound)
+	if err != nil || o.json {
+		return false, o.raw(answer, err)
+	}
+	if err := decodeAnswer(answer, into); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// table starts an aligned listing with its header line.
+func table(w io.Writer, header string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if header != "" {
+		fmt.Fprintln(tw, header)
+	}
+	return tw
+}
+
 func decodeAnswer(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		return exitCode{code: exitInvalid, msg: "busbar: the management API answered something that is not its JSON: " + err.Error()}
@@ -152,7 +162,7 @@ func decodeAnswer(body []byte, v any) error {
 }
 
 func printEndpoint(w io.Writer, v admin.EndpointView) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := table(w, "")
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("Name", v.Name)
 	row("Type", v.Type)
@@ -209,7 +219,7 @@ func printTransitions(w io.Writer, trs []endpoint.Transition) {
 		return
 	}
 	fmt.Fprintln(w, "Transitions:")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := table(w, "")
 	for _, t := range trs {
 		fmt.Fprintf(tw, "  %s\t%s -> %s\t%s\t%s\n", t.At.UTC().Format(time.RFC3339), t.From, t.To, t.Code, t.Reason)
 	}

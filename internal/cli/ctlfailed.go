@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -97,20 +96,15 @@ func (o *ctlOptions) listFailed(v url.Values) error {
 	if len(v) > 0 {
 		path += "?" + v.Encode()
 	}
-	body, err := o.call(http.MethodGet, path, nil, "")
-	if err != nil || o.json {
-		return o.raw(body, err)
-	}
 	var l admin.FailedList
-	if err := decodeAnswer(body, &l); err != nil {
+	if ok, err := o.fetch(http.MethodGet, path, nil, "", &l); !ok {
 		return err
 	}
 	if l.Total == 0 {
 		fmt.Fprintln(o.out, "no failed messages")
 		return nil
 	}
-	tw := tabwriter.NewWriter(o.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tLAST FAILED\tSTATUS\tARTIFACT\tENDPOINT\tCODE\tATTEMPTS\tERROR")
+	tw := table(o.out, "ID\tLAST FAILED\tSTATUS\tARTIFACT\tENDPOINT\tCODE\tATTEMPTS\tERROR")
 	for _, m := range l.List {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", m.ID, m.LastFailed.UTC().Format(time.RFC3339), m.Status,
 			m.Artifact, m.Endpoint, m.ErrorCode, m.Attempts, clipLine(m.ErrorMessage, 60))
@@ -144,12 +138,8 @@ func newCtlFailedShow(o *ctlOptions) *cobra.Command {
 		Short: "Show one failed message: its error, attempts, headers, properties and body",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			body, err := o.call(http.MethodGet, failedPath(args[0]), nil, "failed message "+args[0]+" does not exist")
-			if err != nil || o.json {
-				return o.raw(body, err)
-			}
 			var r failed.Record
-			if err := decodeAnswer(body, &r); err != nil {
+			if ok, err := o.fetch(http.MethodGet, failedPath(args[0]), nil, "failed message "+args[0]+" does not exist", &r); !ok {
 				return err
 			}
 			printFailed(o.out, &r)
@@ -159,7 +149,7 @@ func newCtlFailedShow(o *ctlOptions) *cobra.Command {
 }
 
 func printFailed(w io.Writer, r *failed.Record) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := table(w, "")
 	row := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
@@ -201,7 +191,7 @@ func printAttempts(w io.Writer, as []failed.Attempt) {
 		return
 	}
 	fmt.Fprintln(w, "Attempts:")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := table(w, "")
 	for _, a := range as {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.At.UTC().Format(time.RFC3339), a.Code, a.Message)
 	}
@@ -332,12 +322,8 @@ func newCtlFailedResubmit(o *ctlOptions) *cobra.Command {
 				return err
 			}
 			o.client = ctlBulkClient
-			body, err := o.call(http.MethodPost, "/management/failed-messages/resubmit", req, "")
-			if err != nil || o.json {
-				return o.raw(body, err)
-			}
 			var res admin.ResubmitResult
-			if err := decodeAnswer(body, &res); err != nil {
+			if ok, err := o.fetch(http.MethodPost, "/management/failed-messages/resubmit", req, "", &res); !ok {
 				return err
 			}
 			return o.reportResubmit(res)
@@ -430,12 +416,8 @@ func (o *ctlOptions) deleteSelected(q admin.FailedQuery, all bool) error {
 	if all {
 		v.Set("all", "true")
 	}
-	body, err := o.call(http.MethodDelete, "/management/failed-messages?"+v.Encode(), nil, "")
-	if err != nil || o.json {
-		return o.raw(body, err)
-	}
 	var res admin.DeleteResult
-	if err := decodeAnswer(body, &res); err != nil {
+	if ok, err := o.fetch(http.MethodDelete, "/management/failed-messages?"+v.Encode(), nil, "", &res); !ok {
 		return err
 	}
 	fmt.Fprintf(o.out, "Deleted %d failed message%s\n", res.Deleted, plural(res.Deleted))

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -63,20 +62,15 @@ func (o *ctlOptions) printMessage(body []byte, err error) error {
 }
 
 func (o *ctlOptions) listProcessors() error {
-	body, err := o.call(http.MethodGet, "/management/message-processors", nil, "")
-	if err != nil || o.json {
-		return o.raw(body, err)
-	}
 	var l admin.ProcessorList
-	if err := decodeAnswer(body, &l); err != nil {
+	if ok, err := o.fetch(http.MethodGet, "/management/message-processors", nil, "", &l); !ok {
 		return err
 	}
 	if l.Count == 0 {
 		fmt.Fprintln(o.out, "no message processors")
 		return nil
 	}
-	tw := tabwriter.NewWriter(o.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTYPE\tSTATUS")
+	tw := table(o.out, "NAME\tTYPE\tSTATUS")
 	for _, p := range l.List {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, p.Type, p.Status)
 	}
@@ -85,15 +79,11 @@ func (o *ctlOptions) listProcessors() error {
 
 func (o *ctlOptions) showProcessor(name string) error {
 	path := "/management/message-processors?name=" + url.QueryEscape(name)
-	body, err := o.call(http.MethodGet, path, nil, "message processor "+name+" does not exist")
-	if err != nil || o.json {
-		return o.raw(body, err)
-	}
 	var v admin.ProcessorView
-	if err := decodeAnswer(body, &v); err != nil {
+	if ok, err := o.fetch(http.MethodGet, path, nil, "message processor "+name+" does not exist", &v); !ok {
 		return err
 	}
-	tw := tabwriter.NewWriter(o.out, 0, 4, 2, ' ', 0)
+	tw := table(o.out, "")
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("Name", v.Name)
 	row("Type", v.Type)
@@ -116,7 +106,7 @@ func printMap[V any](w io.Writer, title string, m map[string]V) {
 		return
 	}
 	fmt.Fprintf(w, "%s:\n", title)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := table(w, "")
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -162,20 +152,15 @@ func newCtlStores(o *ctlOptions) *cobra.Command {
 }
 
 func (o *ctlOptions) listStores() error {
-	body, err := o.call(http.MethodGet, "/management/message-stores", nil, "")
-	if err != nil || o.json {
-		return o.raw(body, err)
-	}
 	var l admin.StoreList
-	if err := decodeAnswer(body, &l); err != nil {
+	if ok, err := o.fetch(http.MethodGet, "/management/message-stores", nil, "", &l); !ok {
 		return err
 	}
 	if l.Count == 0 {
 		fmt.Fprintln(o.out, "no message stores")
 		return nil
 	}
-	tw := tabwriter.NewWriter(o.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTYPE\tSIZE\tERROR")
+	tw := table(o.out, "NAME\tTYPE\tSIZE\tERROR")
 	for _, s := range l.List {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Type, sizeText(s.Size), s.Error)
 	}
@@ -191,15 +176,11 @@ func sizeText(n int64) string {
 
 func (o *ctlOptions) showStore(name string) error {
 	path := "/management/message-stores?name=" + url.QueryEscape(name)
-	body, err := o.call(http.MethodGet, path, nil, "message store "+name+" does not exist")
-	if err != nil || o.json {
-		return o.raw(body, err)
-	}
 	var v admin.StoreView
-	if err := decodeAnswer(body, &v); err != nil {
+	if ok, err := o.fetch(http.MethodGet, path, nil, "message store "+name+" does not exist", &v); !ok {
 		return err
 	}
-	tw := tabwriter.NewWriter(o.out, 0, 4, 2, ' ', 0)
+	tw := table(o.out, "")
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("Name", v.Name)
 	row("Type", v.Type+" ("+v.Kind+")")

@@ -96,6 +96,22 @@ func deactivation(c *engine.Context, reason string) outcome {
 // attemptFunc makes one attempt to deliver a stored message.
 type attemptFunc func(ctx context.Context, sm *store.Message) outcome
 
+// startDelivering starts the workers of a processor that takes one
+// message at a time from its store and makes attempts on it until it is
+// delivered or given up (the forwarding and failover processors).
+func (p *base) startDelivering(r *redelivery, attempt attemptFunc) {
+	p.start(func(ctx context.Context, w int) {
+		p.loop(ctx, func(ctx context.Context) bool {
+			d := p.fetch(ctx)
+			if d == nil {
+				return false
+			}
+			p.deliver(ctx, w, d, r, attempt)
+			return true
+		})
+	})
+}
+
 // deliver retries one message until it is delivered, exhausts its
 // attempts, or the processor stops or is deactivated (ForwardingService.
 // dispatch). Each attempt starts from the stored message, so nothing one

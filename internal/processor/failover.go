@@ -83,18 +83,7 @@ func newFailover(b registry.Builder, def *config.MessageProcessor) (engine.Proce
 }
 
 // Start starts the workers.
-func (f *Failover) Start() {
-	f.start(func(ctx context.Context, w int) {
-		f.loop(ctx, func(ctx context.Context) bool {
-			d := f.fetch(ctx)
-			if d == nil {
-				return false
-			}
-			f.deliver(ctx, w, d, &f.redelivery, f.attempt)
-			return true
-		})
-	})
-}
+func (f *Failover) Start() { f.startDelivering(&f.redelivery, f.attempt) }
 
 // Status adds the target store to the common snapshot.
 func (f *Failover) Status() map[string]any {

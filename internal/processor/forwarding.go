@@ -161,18 +161,7 @@ func warnStoppingReply(b registry.Builder, p *params, ref engine.SeqRef) {
 }
 
 // Start starts the workers (member.count of them).
-func (f *Forwarder) Start() {
-	f.start(func(ctx context.Context, w int) {
-		f.loop(ctx, func(ctx context.Context) bool {
-			d := f.fetch(ctx)
-			if d == nil {
-				return false
-			}
-			f.deliver(ctx, w, d, &f.redelivery, f.attempt)
-			return true
-		})
-	})
-}
+func (f *Forwarder) Start() { f.startDelivering(&f.redelivery, f.attempt) }
 
 // Status adds the target endpoint to the common snapshot.
 func (f *Forwarder) Status() map[string]any {

@@ -275,18 +275,7 @@ func TestJetStreamParameterErrors(t *testing.T) {
 		{"busbar.nats.replicas", "7", "parameter busbar.nats.replicas: 7 replicas: JetStream allows at most 5"},
 		{"busbar.nats.maxAckPending", "0", "parameter busbar.nats.maxAckPending: 0 would hold nothing: give 1 or more, or -1 for no limit"},
 	} {
-		g, diags := testkit.Compile(`<messageStore name="j" class="` + stores.JetStreamClass + `">
-  <parameter name="busbar.nats.replicas">1</parameter>
-  <parameter name="` + tc.param + `">` + tc.value + `</parameter>
-</messageStore>`)
-		if g != nil {
-			g.Close()
-		}
-		errs := diags.Errors()
-		want := "message store j: " + tc.want
-		if len(errs) != 1 || errs[0].Msg != want || errs[0].Pos.Line != 3 || errs[0].Path != "messageStore[j]" {
-			t.Errorf("%s=%s: %v\nwant one error on line 3: %s", tc.param, tc.value, diags.List, want)
-		}
+		checkParameterError(t, "j", stores.JetStreamClass, `<parameter name="busbar.nats.replicas">1</parameter>`, tc.param, tc.value, tc.want)
 	}
 }
 

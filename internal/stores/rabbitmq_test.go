@@ -339,18 +339,7 @@ func TestRabbitMQParameterErrors(t *testing.T) {
 		{"rabbitmq.connection.retry.count", "-2", `parameter rabbitmq.connection.retry.count: "-2" must be an integer of at least -1`},
 		{"rabbitmq.connection.retry.interval", "1s", `parameter rabbitmq.connection.retry.interval: "1s" must be an integer of at least 0`},
 	} {
-		g, diags := testkit.Compile(`<messageStore name="r" class="` + stores.RabbitMQClass + `">
-  <parameter name="store.rabbitmq.queue.name">q</parameter>
-  <parameter name="` + tc.param + `">` + tc.value + `</parameter>
-</messageStore>`)
-		if g != nil {
-			g.Close()
-		}
-		errs := diags.Errors()
-		want := "message store r: " + tc.want
-		if len(errs) != 1 || errs[0].Msg != want || errs[0].Pos.Line != 3 || errs[0].Path != "messageStore[r]" {
-			t.Errorf("%s=%s: %v\nwant one error on line 3: %s", tc.param, tc.value, diags.List, want)
-		}
+		checkParameterError(t, "r", stores.RabbitMQClass, `<parameter name="store.rabbitmq.queue.name">q</parameter>`, tc.param, tc.value, tc.want)
 	}
 }
 
@@ -568,3 +557,22 @@ func (p *tcpProxy) cut() {
 
 // setDown makes new connections fail (true) or pass again (false).
 func (p *tcpProxy) setDown(down bool) { p.down.Store(down) }
+
+// checkParameterError compiles a store of class whose second parameter
+// (after fixed, a parameter the class needs) is param=value, and expects
+// exactly one error, on that parameter's line, saying want.
+func checkParameterError(t *testing.T, name, class, fixed, param, value, want string) {
+	t.Helper()
+	g, diags := testkit.Compile(`<messageStore name="` + name + `" class="` + class + `">
+  ` + fixed + `
+  <parameter name="` + param + `">` + value + `</parameter>
+</messageStore>`)
+	if g != nil {
+		g.Close()
+	}
+	errs := diags.Errors()
+	want = "message store " + name + ": " + want
+	if len(errs) != 1 || errs[0].Msg != want || errs[0].Pos.Line != 3 || errs[0].Path != "messageStore["+name+"]" {
+		t.Errorf("%s=%s: %v\nwant one error on line 3: %s", param, value, diags.List, want)
+	}
+}
