@@ -46,6 +46,7 @@ type options struct {
 	startups  int
 	keepTmp   bool
 	dryRun    bool
+	baseline  string
 }
 
 const usageIntro = `Usage: bash bench/run.sh [flags]   (or bench/.build/harness [flags] from the repository root)
@@ -71,7 +72,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.quick, "quick", false, "short smoke run: 1 round, 3 s runs, 1k, 50 conns, delay 0, all scenarios")
 	fs.BoolVar(&o.full, "full", false, "give every scenario the full payload x conns x delay matrix (long)")
 	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios to run")
-	fs.StringVar(&peers, "peers", strings.Join(allPeers, ","), "comma-separated peers to run")
+	fs.StringVar(&peers, "peers", strings.Join(defaultPeers, ","), "comma-separated peers to run (baseline needs -baseline)")
+	fs.StringVar(&o.baseline, "baseline", "", "a second busbar binary, run as peer \"baseline\" wherever busbar runs (A/B of two builds)")
 	fs.StringVar(&payloads, "payloads", "1k,10k,100k", "comma-separated payload sizes (1k, 10k, 100k or bytes)")
 	fs.StringVar(&conns, "conns", "50,200", "comma-separated wrk connection counts")
 	fs.StringVar(&delays, "delays", "0,30ms", "comma-separated backend delays")
@@ -139,6 +141,20 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return s, nil
 	}); err != nil {
 		return o, err
+	}
+	switch has := slices.Contains(o.peers, peerBaseline); {
+	case o.baseline != "" && !has && !set["peers"]:
+		o.peers = append(o.peers, peerBaseline)
+	case o.baseline == "" && has:
+		return o, errors.New("peer baseline needs -baseline PATH (a busbar binary)")
+	}
+	if o.baseline != "" {
+		if o.baseline, err = filepath.Abs(o.baseline); err != nil {
+			return o, err
+		}
+		if _, err := os.Stat(o.baseline); err != nil {
+			return o, fmt.Errorf("-baseline: %v", err)
+		}
 	}
 	if o.payloads, err = splitList(payloads, parseSize); err != nil {
 		return o, err

@@ -205,6 +205,8 @@ func (h *harness) startPeer(ctx context.Context, name string) (*peerInstance, er
 			"-port", strconv.Itoa(port), "-backend", fmt.Sprintf("http://127.0.0.1:%d", h.backendPort))
 	case peerBusbar:
 		p, err = h.startBusbar(port, h.deploy, dir)
+	case peerBaseline:
+		p, err = h.startBusbarBin(peerBaseline, h.opts.baseline, port, h.deploy, dir)
 	default:
 		return nil, fmt.Errorf("unknown peer %q", name)
 	}
@@ -219,7 +221,11 @@ func (h *harness) startPeer(ctx context.Context, name string) (*peerInstance, er
 }
 
 func (h *harness) startBusbar(port int, deploy, dir string) (*proc, error) {
-	return h.sup.start("busbar", 0, []string{"GOMAXPROCS=1"}, filepath.Join(h.bin, "busbar"), "run",
+	return h.startBusbarBin("busbar", filepath.Join(h.bin, "busbar"), port, deploy, dir)
+}
+
+func (h *harness) startBusbarBin(name, bin string, port int, deploy, dir string) (*proc, error) {
+	return h.sup.start(name, 0, []string{"GOMAXPROCS=1"}, bin, "run",
 		"--http-port", strconv.Itoa(port), "--http-bind", "127.0.0.1", "--mgmt-port", "-1",
 		"--reload-interval", "0", "--log-level", "error", "--data-dir", filepath.Join(dir, "data"), deploy)
 }

@@ -17,11 +17,27 @@ const (
 	peerHAProxy = "haproxy"
 	peerGoProxy = "goproxy"
 	peerBusbar  = "busbar"
+	// peerBaseline is a second Busbar binary (-baseline), run wherever
+	// busbar runs, for A/B comparisons of two builds in the same run.
+	peerBaseline = "baseline"
 )
 
 // allPeers is also the base running order; odd rounds run it backwards so
 // that no peer always benefits from (or pays for) going first.
-var allPeers = []string{peerDirect, peerNginx, peerHAProxy, peerGoProxy, peerBusbar}
+var allPeers = []string{peerDirect, peerNginx, peerHAProxy, peerGoProxy, peerBusbar, peerBaseline}
+
+// defaultPeers are the peers run when -peers is not given; the baseline
+// joins them only with -baseline.
+var defaultPeers = allPeers[:len(allPeers)-1]
+
+// runsIn tells whether a peer takes part in a scenario: the baseline goes
+// wherever Busbar goes.
+func runsIn(s scenario, peer string) bool {
+	if peer == peerBaseline {
+		peer = peerBusbar
+	}
+	return slices.Contains(s.Peers, peer)
+}
 
 type payloadKind int
 
@@ -59,12 +75,12 @@ type scenario struct {
 var scenarios = []scenario{
 	{
 		Name: "direct-proxy", Path: "/services/DirectProxy", Kind: kindSOAP, Primary: true,
-		Peers: allPeers,
+		Peers: defaultPeers,
 		Note:  "Busbar: a proxy service whose target is the backend endpoint, no content access (WSO2's DirectProxy). nginx, haproxy and goproxy pass the request through.",
 	},
 	{
 		Name: "direct-api", Path: "/directapi/echo", Kind: kindJSON,
-		Peers: allPeers,
+		Peers: defaultPeers,
 		Note:  "Busbar: an API resource (POST, url-mapping /*) that sends to the backend, outSequence send. nginx, haproxy and goproxy do the same plain proxying as in direct-proxy.",
 	},
 	{
@@ -203,7 +219,7 @@ func expandPlan(o planOptions) []block {
 						continue
 					}
 					for _, peer := range peerOrder(round) {
-						if !slices.Contains(s.Peers, peer) || !slices.Contains(o.Peers, peer) {
+						if !runsIn(s, peer) || !slices.Contains(o.Peers, peer) {
 							continue
 						}
 						b.Runs = append(b.Runs, runSpec{Round: round, Scenario: s.Name, Payload: c.Payload, Conns: c.Conns, Delay: d, Peer: peer})

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +19,7 @@ func allScenarioNames() []string {
 
 func defaultPlan(rounds int) planOptions {
 	return planOptions{
-		Scenarios: allScenarioNames(), Peers: allPeers,
+		Scenarios: allScenarioNames(), Peers: defaultPeers,
 		Payloads: []int{1024, 10240, 102400}, Conns: []int{50, 200}, Delays: []time.Duration{0, 30 * time.Millisecond},
 		Rounds: rounds,
 	}
@@ -61,7 +63,7 @@ func TestReducedConfigs(t *testing.T) {
 }
 
 func TestQuickPlan(t *testing.T) {
-	o := planOptions{Scenarios: allScenarioNames(), Peers: allPeers, Payloads: []int{1024}, Conns: []int{50}, Delays: []time.Duration{0}, Rounds: 1}
+	o := planOptions{Scenarios: allScenarioNames(), Peers: defaultPeers, Payloads: []int{1024}, Conns: []int{50}, Delays: []time.Duration{0}, Rounds: 1}
 	blocks := expandPlan(o)
 	if len(blocks) != 1 || countRuns(blocks) != 5+5+4+2+2+2+4 {
 		t.Fatalf("quick plan: %d blocks, %d runs", len(blocks), countRuns(blocks))
@@ -83,11 +85,11 @@ func TestPeerOrderAlternates(t *testing.T) {
 	for _, r := range blocks[1].Runs {
 		r1 = append(r1, r.Peer)
 	}
-	if !slices.Equal(r0, allPeers) {
+	if !slices.Equal(r0, defaultPeers) {
 		t.Errorf("round 1 order %v", r0)
 	}
 	slices.Reverse(r1)
-	if !slices.Equal(r1, allPeers) {
+	if !slices.Equal(r1, defaultPeers) {
 		t.Errorf("round 2 is not the reverse order: %v", r1)
 	}
 }
@@ -178,5 +180,42 @@ func TestUnrouted(t *testing.T) {
 		if s, _ := scenarioByName(name); s.Unrouted != nil {
 			t.Errorf("%s does not route but has an unrouted probe", name)
 		}
+	}
+}
+
+func TestBaselinePeer(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "busbar-old")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o, err := parseFlags([]string{"-quick", "-baseline", bin}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(o.peers, peerBaseline) || o.baseline != bin {
+		t.Fatalf("-baseline should add the baseline peer: %v %q", o.peers, o.baseline)
+	}
+	busbar, baseline := 0, 0
+	for _, b := range expandPlan(o.planOptions()) {
+		for _, r := range b.Runs {
+			switch r.Peer {
+			case peerBusbar:
+				busbar++
+			case peerBaseline:
+				baseline++
+			}
+		}
+	}
+	if busbar != len(scenarios) || baseline != busbar {
+		t.Errorf("baseline runs %d, busbar runs %d: the baseline should run wherever busbar does", baseline, busbar)
+	}
+	if _, err := parseFlags([]string{"-peers", "busbar,baseline"}, nil); err == nil {
+		t.Error("peer baseline accepted without -baseline")
+	}
+	if _, err := parseFlags([]string{"-baseline", filepath.Join(t.TempDir(), "missing")}, nil); err == nil {
+		t.Error("a missing -baseline binary accepted")
+	}
+	if o, err := parseFlags([]string{"-peers", "nginx", "-baseline", bin}, nil); err != nil || slices.Contains(o.peers, peerBaseline) {
+		t.Errorf("explicit -peers should be kept as given: %v %v", o.peers, err)
 	}
 }

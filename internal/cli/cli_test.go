@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -228,4 +229,22 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestTuneGC(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	cli.TuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != cli.DefaultGCPercent {
+		t.Errorf("without GOGC the collector target is %d, want %d", got, cli.DefaultGCPercent)
+	}
+	cli.TuneGC(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("a GOGC the user set was overridden: target %d", got)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -40,7 +41,8 @@ func newRun(stdout, stderr io.Writer) *cobra.Command {
 		Long: "run loads PATH (default ./deployment), compiles it, and serves its APIs and proxy services over HTTP\n" +
 			"(and HTTPS with --tls-cert/--tls-key). Every flag can also be set as BUSBAR_<FLAG> in the environment\n" +
 			"or in PATH/busbar.toml; flags win over the environment, which wins over the file. SIGTERM or SIGINT\n" +
-			"stops accepting, drains in-flight messages (up to --drain-timeout) and exits 0.",
+			"stops accepting, drains in-flight messages (up to --drain-timeout) and exits 0. The garbage collector\n" +
+			"runs as with GOGC=400 unless GOGC is set in the environment (see docs/performance.md).",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := deploymentArg(args)
@@ -59,9 +61,25 @@ func newRun(stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
+// defaultGCPercent is the collector's target when GOGC is not set. Busbar's
+// live heap is small (a few MiB: the graph, pools, connections) and nearly
+// everything a request allocates is garbage when it is answered, so at Go's
+// default of 100 the collector runs a dozen times a second under load for
+// little gain; at 400 it runs a quarter as often, for a heap goal of about
+// 15 MiB instead of 6 at idle. GOMEMLIMIT, when set, still caps the heap.
+const defaultGCPercent = 400
+
+// tuneGC applies defaultGCPercent unless the user chose GOGC.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+}
+
 // serve runs Busbar until ctx is cancelled, then drains and stops.
 func serve(ctx context.Context, s Settings, path string, stderr io.Writer) error {
 	start := time.Now()
+	tuneGC(os.Getenv)
 	log, err := observe.NewLogger(stderr, s.LogFormat, s.LogLevel)
 	if err != nil {
 		return exitCode{code: exitUsage, msg: "busbar: " + err.Error()}

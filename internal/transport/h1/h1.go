@@ -74,7 +74,28 @@ func HeaderKey(b []byte) string {
 	if len(b) == 0 || !ValidToken(b) {
 		return ""
 	}
-	return textproto.CanonicalMIMEHeaderKey(string(b))
+	if len(b) > 64 {
+		return textproto.CanonicalMIMEHeaderKey(string(b))
+	}
+	// Canonicalise on the stack first: a common name in another case
+	// (SOAPAction, content-type) then costs no allocation, and any other
+	// one allocation.
+	var buf [64]byte
+	c := buf[:len(b)]
+	upper := true
+	for i, ch := range b {
+		if upper && 'a' <= ch && ch <= 'z' {
+			ch -= 'a' - 'A'
+		} else if !upper && 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		c[i] = ch
+		upper = ch == '-'
+	}
+	if k, ok := common[string(c)]; ok {
+		return k
+	}
+	return string(c)
 }
 
 // tokenChars marks the characters of an RFC 9110 token.

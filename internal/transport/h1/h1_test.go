@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bufio"
+	"net/textproto"
 	"strings"
 	"testing"
 )
@@ -59,5 +60,34 @@ func TestHeaderKeyAndTokens(t *testing.T) {
 	}
 	if ValidValue("a\r\nb") || !ValidValue("a\tb") || ValidToken("a b") || !ValidToken("X-A") {
 		t.Error("ValidValue/ValidToken")
+	}
+}
+
+// FuzzHeaderKey: HeaderKey spells every valid name as net/textproto does,
+// and refuses every name that is not a token.
+func FuzzHeaderKey(f *testing.F) {
+	for _, s := range []string{"content-type", "SOAPAction", "x-A-b", "-a", "a--b", "9x", strings.Repeat("ab-", 30), "bad name", "a:b", "ÿ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := HeaderKey([]byte(s))
+		if !ValidToken(s) {
+			if got != "" {
+				t.Fatalf("HeaderKey(%q) = %q for a non-token", s, got)
+			}
+			return
+		}
+		if want := textproto.CanonicalMIMEHeaderKey(s); got != want {
+			t.Fatalf("HeaderKey(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func TestHeaderKeyAllocations(t *testing.T) {
+	for _, name := range []string{"SOAPAction", "content-type", "Content-Type", "x-request-id"} {
+		b := []byte(name)
+		if n := testing.AllocsPerRun(100, func() { HeaderKey(b) }); n != 0 {
+			t.Errorf("HeaderKey(%q): %v allocations, want 0 for a common name in any case", name, n)
+		}
 	}
 }

@@ -36,7 +36,38 @@ type conn struct {
 	// wdead is when the write deadline was last pushed; pushing it on
 	// every flush would re-arm a timer per response.
 	wdead time.Time
+	// rdl is the read deadline the serving goroutine set last; rdlLost
+	// says a body's Close (from another goroutine) replaced it.
+	rdl     time.Time
+	rdlLost atomic.Bool
 }
+
+func (c *conn) setReadDeadline(t time.Time) {
+	c.rdl = t
+	_ = c.nc.SetReadDeadline(t)
+}
+
+// awaitRequest arms the read deadline for the wait for a request, of d,
+// unless the one in place is already between three quarters of d and d
+// away: on a busy connection one timer setting then serves many requests,
+// and an idle connection is closed after that long without a request.
+func (c *conn) awaitRequest(d time.Duration) {
+	now := time.Now()
+	if left := c.rdl.Sub(now); left <= d && left >= d-d/4 && !c.rdlLost.Swap(false) {
+		return
+	}
+	c.setReadDeadline(now.Add(d))
+}
+
+// headBuffered reports whether the buffer holds a whole request head
+// (up to its empty line): parsing it then reads nothing from the socket,
+// and it needs no deadline of its own.
+func (c *conn) headBuffered() bool {
+	buf, _ := c.br.Peek(c.br.Buffered())
+	return bytes.Contains(buf, crlfcrlf[1:]) || bytes.Contains(buf, lflf)
+}
+
+var crlfcrlf, lflf = []byte("\r\n\r\n"), []byte("\n\n")
 
 var (
 	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
@@ -68,14 +99,19 @@ func (c *conn) serve() {
 			timeout = c.s.opts.ReadHeaderTimeout
 			first = false
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
+		if c.br.Buffered() == 0 {
+			c.awaitRequest(timeout)
+		}
 		if _, err := c.br.Peek(1); err != nil {
 			return
 		}
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.ReadHeaderTimeout))
+		if !c.headBuffered() {
+			// The head is bounded from its first byte on.
+			c.setReadDeadline(time.Now().Add(c.s.opts.ReadHeaderTimeout))
+		}
 		keep := c.serveOne()
 		if !keep || c.s.closing.Load() {
 			return
@@ -142,13 +178,14 @@ func (c *conn) readRequest(r *request) error {
 			return badRequest(400, "invalid request target")
 		}
 	}
-	r.method, r.target, r.minor = methodString(method), string(target), proto[7]
+	r.method, r.minor = methodString(method), proto[7]
 	r.header = make(http.Header, 8)
-	// The values are gathered into one arena and become substrings of
-	// one string: one allocation for all of them instead of one each.
+	// The target and the values are gathered into one arena and become
+	// substrings of one string: one allocation for all of them.
 	var arenaBuf [1024]byte
-	var fieldBuf [16]field
-	arena, fields := arenaBuf[:0], fieldBuf[:0]
+	var fieldBuf [16]h1.Field
+	fields := h1.NewFields(arenaBuf[:], fieldBuf[:])
+	fields, targetEnd := fields.Text(target)
 	for {
 		line, err := h1.ReadLine(c.br, &total, limit)
 		if err != nil {
@@ -179,31 +216,10 @@ func (c *conn) readRequest(r *request) error {
 				return badRequest(400, "invalid header value for "+k)
 			}
 		}
-		fields = append(fields, field{k, len(arena), len(arena) + len(v)})
-		arena = append(arena, v...)
+		fields = fields.Add(k, v)
 	}
-	all := string(arena)
-	vals := make([]string, len(fields))
-	for n, f := range fields {
-		v := all[f.from:f.to]
-		if prev, ok := r.header[f.key]; ok {
-			r.header[f.key] = append(prev, v)
-		} else {
-			// One backing array for the usual single values: a slice
-			// with no spare capacity, so that a repeated header's
-			// append copies instead of overwriting its neighbour.
-			vals[n] = v
-			r.header[f.key] = vals[n : n+1 : n+1]
-		}
-	}
+	r.target = fields.Build(r.header)[:targetEnd]
 	return r.frame()
-}
-
-// field is a header line read: its name and where its value lies in the
-// arena.
-type field struct {
-	key      string
-	from, to int
 }
 
 // methodString spares an allocation for the usual methods.
@@ -356,7 +372,7 @@ func (c *conn) refuse(status int, msg string) {
 	rs := &responder{c: c, req: &request{close: true, minor: '1'}}
 	rs.plain(status, msg)
 	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-		_ = c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		c.setReadDeadline(time.Now().Add(500 * time.Millisecond))
 		_, _ = io.CopyN(io.Discard, c.br, 256<<10)
 	}
 }
@@ -412,7 +428,7 @@ func (b *reqBody) read(p []byte) (int, error) {
 	}
 	if b.c.br.Buffered() == 0 {
 		// Only a read that reaches the socket can stall.
-		_ = b.c.nc.SetReadDeadline(time.Now().Add(b.c.s.opts.BodyTimeout))
+		b.c.setReadDeadline(time.Now().Add(b.c.s.opts.BodyTimeout))
 	}
 	var n int
 	var err error
@@ -525,6 +541,7 @@ func (r readerOnly) Read(p []byte) (int, error) { return r.b.read(p) }
 // What is left of the body after Close is skipped by finish.
 func (b *reqBody) Close() error {
 	if b.closed.CompareAndSwap(false, true) && b.reading.Load() {
+		b.c.rdlLost.Store(true)
 		_ = b.c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 	return nil
@@ -545,7 +562,7 @@ func (b *reqBody) finish() bool {
 	if b.chunked == nil && b.remaining > 256<<10 {
 		return false
 	}
-	_ = b.c.nc.SetReadDeadline(time.Now().Add(b.c.s.opts.BodyTimeout))
+	b.c.setReadDeadline(time.Now().Add(b.c.s.opts.BodyTimeout))
 	var scratch [4 << 10]byte
 	for read := 0; read < 256<<10; {
 		n, err := b.read(scratch[:])

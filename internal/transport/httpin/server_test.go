@@ -289,6 +289,45 @@ func TestSlowClients(t *testing.T) {
 	})
 }
 
+// TestSlowHeadOnKeptAliveConnection: the head timeout bounds a head from
+// its first byte even on a connection whose idle timeout is long, and
+// even when the head trickles in a byte at a time.
+func TestSlowHeadOnKeptAliveConnection(t *testing.T) {
+	t.Parallel()
+	addr := start(t, httpin.Options{ReadHeaderTimeout: 150 * time.Millisecond, IdleTimeout: time.Minute})
+	for _, tc := range []struct {
+		name    string
+		trickle bool
+	}{{"stalled_head", false}, {"trickled_head", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, br := dial(t, addr)
+			for range 3 {
+				send(t, c, "GET /e/echo HTTP/1.1\r\nHost: x\r\n\r\n")
+				read(t, br, "GET")
+			}
+			head := "GET /e/echo HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("y", 40)
+			if !tc.trickle {
+				send(t, c, head)
+			} else {
+				// One byte every 20 ms: each read is well within the head
+				// timeout, the head as a whole is not.
+				go func() {
+					for i := range len(head) {
+						if _, err := c.Write([]byte{head[i]}); err != nil {
+							return
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+				}()
+			}
+			if !closed(t, c, br) {
+				t.Fatal("a connection sending a slow head is still open after a second")
+			}
+		})
+	}
+}
+
 func TestShutdownDrains(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})

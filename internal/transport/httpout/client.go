@@ -243,9 +243,15 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 	// The endpoint timeout covers the exchange until the response headers
 	// arrive (when MI removes its callback), the wait for a connection
 	// included; the body then streams under the socket timeout only.
-	var timer *time.Timer
+	// The fast path without a limiter starts it on the connection it
+	// gets (roundTripFast), which spares a timer per request.
+	fastTimeout := time.Duration(0)
 	if r.Timeout > 0 {
-		timer = time.AfterFunc(r.Timeout, x.sendTimeout)
+		if target != nil && c.limits == nil {
+			fastTimeout = r.Timeout
+		} else {
+			x.startTimer(r.Timeout)
+		}
 	}
 	if c.limits != nil {
 		slot, f, err := c.limits.acquire(ctx, key)
@@ -253,9 +259,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 			f = x.classify(err)
 		}
 		if f != nil {
-			if timer != nil {
-				timer.Stop()
-			}
+			x.stopTimer()
 			x.finish()
 			if req != nil && req.Body != nil {
 				req.Body.Close()
@@ -271,7 +275,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 	if target != nil {
 		// The caller's context, not the limiter's: a connection watches
 		// it for as long as it lives.
-		out, err = c.roundTripFast(x.parent, x, r, target)
+		out, err = c.roundTripFast(x.parent, x, r, target, fastTimeout)
 	} else {
 		var resp *http.Response
 		resp, err = c.tr.RoundTrip(req)
@@ -279,9 +283,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *fault.Error) {
 			out = &Response{Status: resp.StatusCode, Header: resp.Header, ContentLength: resp.ContentLength, Body: resp.Body}
 		}
 	}
-	if timer != nil {
-		timer.Stop()
-	}
+	x.stopTimer()
 	if err == nil && !x.gotHeaders() {
 		// The send timeout fired as the head arrived: too late.
 		out.Body.Close()

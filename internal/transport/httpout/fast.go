@@ -101,6 +101,39 @@ type fastConn struct {
 	parent     context.Context
 	stopParent func() bool
 	dead       atomic.Bool // closed by its context: never reuse
+	// sendTimer runs the send timeout of the exchange using the
+	// connection (sending), created once and re-armed per exchange. A
+	// timer that fired (or was firing) as it was disarmed spends the
+	// connection: it is never reused, so a late callback can only reach
+	// the exchange it was armed for.
+	sendTimer *time.Timer
+	sending   atomic.Pointer[exchange]
+	spent     atomic.Bool
+}
+
+// armSend starts x's send timeout on the connection's timer.
+func (fc *fastConn) armSend(x *exchange, d time.Duration) {
+	fc.sending.Store(x)
+	x.sendConn = fc
+	if fc.sendTimer == nil {
+		fc.sendTimer = time.AfterFunc(d, fc.sendTimeout)
+	} else {
+		fc.sendTimer.Reset(d)
+	}
+}
+
+func (fc *fastConn) sendTimeout() {
+	if x := fc.sending.Load(); x != nil {
+		x.sendTimeout()
+	}
+}
+
+// disarm stops the send timeout armed by armSend.
+func (fc *fastConn) disarm() {
+	if !fc.sendTimer.Stop() {
+		fc.spent.Store(true)
+	}
+	fc.sending.Store(nil)
 }
 
 // watch makes the connection follow ctx.
@@ -123,6 +156,9 @@ func (fc *fastConn) watch(ctx context.Context) {
 
 // close closes the connection for good and drops its registration.
 func (fc *fastConn) close() {
+	if fc.sendTimer != nil {
+		fc.sendTimer.Stop()
+	}
 	if fc.stopParent != nil {
 		fc.stopParent()
 		fc.stopParent = nil
@@ -140,24 +176,27 @@ type fastPool struct {
 	closed bool
 }
 
-func (p *fastPool) get(host string) *fastConn {
+// get takes an idle connection for host, and the time it read to check
+// the connection's idleness (the exchange's start on it).
+func (p *fastPool) get(host string) (*fastConn, time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for {
 		list := p.idle[host]
 		if len(list) == 0 {
-			return nil
+			return nil, time.Time{}
 		}
 		fc := list[len(list)-1]
 		list[len(list)-1] = nil
 		p.idle[host] = list[:len(list)-1]
-		idle := time.Since(fc.idleAt)
+		now := time.Now()
+		idle := now.Sub(fc.idleAt)
 		if fc.dead.Load() || fc.parent != nil && fc.parent.Err() != nil || idle > p.expiry || idle >= aliveCheckAfter && !alive(fc) {
 			fc.close()
 			continue
 		}
 		fc.reused = true
-		return fc
+		return fc, now
 	}
 }
 
@@ -283,7 +322,11 @@ func fastEligible(r *Request) bool {
 // roundTripFast runs one exchange on the fast path. It returns the
 // response head and a body, or the error that ended the exchange (which
 // the caller classifies through x).
-func (c *Client) roundTripFast(ctx context.Context, x *exchange, r *Request, t *fastTarget) (*Response, error) {
+//
+// timeout is the send timeout when the caller has not started one
+// (x.timer); it is armed on a pooled connection's own timer, or on an
+// exchange timer before a dial or a re-send.
+func (c *Client) roundTripFast(ctx context.Context, x *exchange, r *Request, t *fastTarget, timeout time.Duration) (*Response, error) {
 	bufp := headBufs.Get().(*[]byte)
 	var buf []byte
 	defer func() {
@@ -318,7 +361,23 @@ func (c *Client) roundTripFast(ctx context.Context, x *exchange, r *Request, t *
 	}
 	for attempt := 0; ; attempt++ {
 		x.newAttempt()
-		fc := c.fast.get(t.host)
+		fc, now := c.fast.get(t.host)
+		if timeout > 0 && x.timer == nil {
+			if attempt == 0 && fc != nil {
+				x.sendStart = now
+				fc.armSend(x, timeout)
+			} else {
+				// A dial, or a re-send: the rest of the timeout on a
+				// timer of the exchange's own.
+				rest := timeout
+				if fc := x.sendConn; fc != nil {
+					x.sendConn = nil
+					fc.disarm()
+					rest -= time.Since(x.sendStart)
+				}
+				x.startTimer(max(rest, 0))
+			}
+		}
 		if fc == nil {
 			dctx, cancel := context.WithCancelCause(ctx)
 			x.mu.Lock()
@@ -559,8 +618,10 @@ func readHead(br *bufio.Reader) (status int, keep bool, h http.Header, err error
 	}
 	keep = minor == '1'
 	h = make(http.Header, 8)
-	vals := make([]string, 0, 8)
-	var last string
+	// The values become substrings of one string (see h1.Fields).
+	var arenaBuf [512]byte
+	var fieldBuf [16]h1.Field
+	fields := h1.NewFields(arenaBuf[:], fieldBuf[:])
 	for {
 		line, err := readLine(br, &total)
 		if err != nil {
@@ -571,11 +632,10 @@ func readHead(br *bufio.Reader) (status int, keep bool, h http.Header, err error
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			// obs-fold: a continuation of the previous value.
-			if last == "" {
+			var ok bool
+			if fields, ok = fields.Fold(h1.Trim(line)); !ok {
 				return 0, false, nil, textproto.ProtocolError("malformed MIME header initial line: " + strconv.Quote(string(line)))
 			}
-			vs := h[last]
-			vs[len(vs)-1] += " " + h1.Trim(string(line))
 			continue
 		}
 		i := bytes.IndexByte(line, ':')
@@ -586,23 +646,14 @@ func readHead(br *bufio.Reader) (status int, keep bool, h http.Header, err error
 		if k == "" {
 			return 0, false, nil, textproto.ProtocolError("malformed MIME header line: " + strconv.Quote(string(line)))
 		}
-		v := string(h1.Trim(line[i+1:]))
-		if prev, ok := h[k]; ok {
-			h[k] = append(prev, v)
-		} else {
-			// One backing array for the usual single values (see
-			// httpin's readRequest).
-			n := len(vals)
-			vals = append(vals, v)
-			h[k] = vals[n : n+1 : n+1]
-		}
-		last = k
-		if k == "Connection" {
-			if h1.HasToken(v, "close") {
-				keep = false
-			} else if h1.HasToken(v, "keep-alive") {
-				keep = true
-			}
+		fields = fields.Add(k, h1.Trim(line[i+1:]))
+	}
+	fields.Build(h)
+	for _, v := range h["Connection"] {
+		if h1.HasToken(v, "close") {
+			keep = false
+		} else if h1.HasToken(v, "keep-alive") {
+			keep = true
 		}
 	}
 	return status, keep, h, nil
@@ -674,7 +725,7 @@ func (b *fastBody) release() {
 	}
 	b.done = true
 	fc := b.fc
-	if b.keep && !fc.dead.Load() {
+	if b.keep && !fc.dead.Load() && !fc.spent.Load() {
 		b.c.fast.put(fc)
 		return
 	}

@@ -230,3 +230,77 @@ func TestFastPathCallerContext(t *testing.T) {
 		t.Fatalf("%d connections, want 2: the first died with its context", n)
 	}
 }
+
+// TestFastPathResponseHeaders: repeated headers keep their order, a
+// folded line continues its value, and every value survives the next
+// exchange on the same connection (they share one string per head, not
+// the connection's read buffer).
+func TestFastPathResponseHeaders(t *testing.T) {
+	t.Parallel()
+	srv := scripted(t, func(_, i int) (string, bool) {
+		return "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nx-trace:  t" + strings.Repeat("x", i) + " \r\nSet-Cookie: b=2\r\nX-Long: one\r\n  two\r\nContent-Length: 2\r\n\r\nok", false
+	})
+	c := client(t, httpout.Options{})
+	var first http.Header
+	for i := range 3 {
+		resp, body := roundTrip(t, c, hello(srv.url))
+		if body != "ok" {
+			t.Fatalf("body %q", body)
+		}
+		if got := resp.Header["Set-Cookie"]; len(got) != 2 || got[0] != "a=1" || got[1] != "b=2" {
+			t.Fatalf("Set-Cookie %q", got)
+		}
+		if got := resp.Header.Get("X-Long"); got != "one two" {
+			t.Fatalf("folded X-Long %q", got)
+		}
+		if got, want := resp.Header.Get("X-Trace"), "t"+strings.Repeat("x", i); got != want {
+			t.Fatalf("X-Trace %q, want %q", got, want)
+		}
+		if i == 0 {
+			first = resp.Header
+		}
+	}
+	if got := first.Get("X-Trace"); got != "t" || first.Get("X-Long") != "one two" {
+		t.Fatalf("the first response's headers changed under later exchanges: %v", first)
+	}
+	if got := srv.conns.Load(); got != 1 {
+		t.Fatalf("%d connections, want 1", got)
+	}
+}
+
+// TestFastPathSendTimeoutOnPooledConnection: the send timeout of an
+// exchange on a pooled connection runs on that connection's reusable
+// timer. It fires for the exchange it was armed for (101504 in
+// REQUEST_DONE), the connection it fired on is not reused, and it is
+// re-armed for every exchange: a series of exchanges that together take
+// longer than the timeout, each well within it, all succeed.
+func TestFastPathSendTimeoutOnPooledConnection(t *testing.T) {
+	t.Parallel()
+	stop := stopped(t)
+	const ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	srv := scripted(t, func(conn, i int) (string, bool) {
+		switch {
+		case conn == 1 && i == 1:
+			<-stop // the second exchange on the first connection never gets an answer
+		case conn == 2:
+			time.Sleep(40 * time.Millisecond) // a backend that takes its time
+		}
+		return ok, false
+	})
+	c := client(t, httpout.Options{})
+	timed := func() *httpout.Request {
+		req := hello(srv.url)
+		req.Timeout = 150 * time.Millisecond
+		return req
+	}
+	roundTrip(t, c, timed())
+	check(t, doFault(t, c, timed()), want{101504, 101504, 3, "Send timeout"})
+	for i := range 6 {
+		if _, body := roundTrip(t, c, timed()); body != "ok" {
+			t.Fatalf("exchange %d: body %q", i, body)
+		}
+	}
+	if got := srv.conns.Load(); got != 2 {
+		t.Fatalf("%d connections, want 2 (the timed-out one closed, the next reused)", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // State is the PassThrough protocol state of an outbound exchange
@@ -104,6 +105,13 @@ type exchange struct {
 	abort      error
 	dialCancel context.CancelCauseFunc
 	slot       *hostSlots // limiter slot, nil when the limiter is off
+	// The send timer is either the exchange's own (timer: with the
+	// limiter, a dial, a re-send, net/http) or, for the usual fast-path
+	// exchange on a pooled connection, that connection's reusable one
+	// (sendConn, armed at sendStart): no timer allocated per request.
+	timer     *time.Timer
+	sendConn  *fastConn
+	sendStart time.Time
 
 	mu        sync.Mutex
 	fail      failure
@@ -329,6 +337,22 @@ func (x *exchange) recorded() (failure, bool) {
 		f.err = x.reset
 	}
 	return f, x.attempted
+}
+
+// startTimer runs the send timeout on the exchange's own timer.
+func (x *exchange) startTimer(d time.Duration) {
+	x.timer = time.AfterFunc(d, x.sendTimeout)
+}
+
+// stopTimer stops the send timeout, whichever timer runs it.
+func (x *exchange) stopTimer() {
+	if x.timer != nil {
+		x.timer.Stop()
+	}
+	if fc := x.sendConn; fc != nil {
+		x.sendConn = nil
+		fc.disarm()
+	}
 }
 
 // finish releases what the exchange holds, once: the connection binding,

@@ -1,0 +1,6 @@
+package cli
+
+// Exported for the external tests.
+var TuneGC = tuneGC
+
+const DefaultGCPercent = defaultGCPercent
