@@ -143,7 +143,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, err
 	}
 	switch has := slices.Contains(o.peers, peerBaseline); {
-	case o.baseline != "" && !has && !set["peers"]:
+	case o.baseline != "" && !has:
 		o.peers = append(o.peers, peerBaseline)
 	case o.baseline == "" && has:
 		return o, errors.New("peer baseline needs -baseline PATH (a busbar binary)")

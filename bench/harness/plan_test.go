@@ -215,7 +215,7 @@ func TestBaselinePeer(t *testing.T) {
 	if _, err := parseFlags([]string{"-baseline", filepath.Join(t.TempDir(), "missing")}, nil); err == nil {
 		t.Error("a missing -baseline binary accepted")
 	}
-	if o, err := parseFlags([]string{"-peers", "nginx", "-baseline", bin}, nil); err != nil || slices.Contains(o.peers, peerBaseline) {
-		t.Errorf("explicit -peers should be kept as given: %v %v", o.peers, err)
+	if o, err := parseFlags([]string{"-peers", "nginx,busbar", "-baseline", bin}, nil); err != nil || !slices.Equal(o.peers, []string{peerNginx, peerBusbar, peerBaseline}) {
+		t.Errorf("-baseline should join the peers given: %v %v", o.peers, err)
 	}
 }

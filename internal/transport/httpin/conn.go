@@ -607,6 +607,10 @@ func (c *conn) writeDirect(bufs *net.Buffers) error {
 		return err
 	}
 	c.pushWriteDeadline()
+	if w, ok := c.nc.(interface{ Writev([][]byte) (int64, error) }); ok {
+		_, err := w.Writev(*bufs)
+		return err
+	}
 	_, err := bufs.WriteTo(c.nc)
 	return err
 }

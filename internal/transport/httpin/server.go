@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/busbar/busbar/internal/engine"
+	"github.com/busbar/busbar/internal/transport/sock"
 )
 
 // Options configure a server.
@@ -148,6 +149,7 @@ func (s *Server) serve(ln net.Listener, cfg *tls.Config) error {
 			return err
 		}
 		backoff = 0
+		nc = sock.Wrap(nc)
 		if cfg != nil {
 			nc = tls.Server(nc, cfg)
 		}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/busbar/busbar/internal/fault"
+	"github.com/busbar/busbar/internal/transport/sock"
 )
 
 // Request is one outbound call. Body, if not nil, is read to the end and
@@ -144,7 +145,7 @@ func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if err != nil {
 		return nil, err
 	}
-	tc := &trackedConn{Conn: conn, timeout: c.timeout, born: time.Now()}
+	tc := &trackedConn{Conn: sock.Wrap(conn), timeout: c.timeout, born: time.Now()}
 	tc.arm()
 	return tc, nil
 }

@@ -1,0 +1,7 @@
+//go:build !race
+
+package sock
+
+func releaseIO() {}
+
+func acquireIO() {}
