@@ -138,6 +138,7 @@ type inbound struct {
 	req  request
 	body reqBody
 	rs   responder
+	msg  message.Message
 }
 
 // headError is a request the server refuses before any flow runs.
@@ -338,7 +339,8 @@ func (c *conn) serveOne() bool {
 	if limit == 0 {
 		limit = g.Options.MaxBodyBytes
 	}
-	m := &message.Message{ID: message.NewID(), Method: r.method, RequestURI: r.target, To: r.target, Header: r.header, Created: time.Now()}
+	m := &x.msg
+	*m = message.Message{ID: message.NewID(), Method: r.method, RequestURI: r.target, To: r.target, Header: r.header, Created: time.Now()}
 	var stream io.ReadCloser = http.NoBody
 	if !body.done {
 		stream = body

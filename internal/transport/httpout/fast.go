@@ -544,12 +544,11 @@ func (c *Client) readResponse(x *exchange, fc *fastConn, method string) (*Respon
 			}
 			continue
 		}
-		// The response and its body reader in one allocation.
-		rb := &struct {
-			resp Response
-			fb   fastBody
-		}{Response{Status: status, Header: h, ContentLength: -1}, fastBody{c: c, fc: fc, keep: keep}}
-		resp, fb := &rb.resp, &rb.fb
+		// The response and its body reader live in the exchange: no
+		// allocation of their own.
+		resp, fb := &x.fastResp, &x.fastBody
+		*resp = Response{Status: status, Header: h, ContentLength: -1}
+		*fb = fastBody{c: c, fc: fc, keep: keep}
 		te := h["Transfer-Encoding"]
 		switch {
 		case method == "HEAD" || status == 204 || status == 304 || status == 101:
@@ -612,10 +611,11 @@ func readHead(br *bufio.Reader) (status int, keep bool, h http.Header, err error
 		return 0, false, nil, textproto.ProtocolError("malformed HTTP response " + strconv.Quote(string(line)))
 	}
 	minor := line[7]
-	status, err = strconv.Atoi(string(line[9:12]))
-	if err != nil || status < 100 {
+	d0, d1, d2 := line[9]-'0', line[10]-'0', line[11]-'0'
+	if d0 < 1 || d0 > 9 || d1 > 9 || d2 > 9 {
 		return 0, false, nil, textproto.ProtocolError("malformed HTTP status code " + strconv.Quote(string(line[9:12])))
 	}
+	status = int(d0)*100 + int(d1)*10 + int(d2)
 	keep = minor == '1'
 	h = make(http.Header, 8)
 	// The values become substrings of one string (see h1.Fields).

@@ -123,6 +123,9 @@ type exchange struct {
 	body  requestBody
 	resp  responseBody
 	trace httptrace.ClientTrace
+	// The fast path's response and its body reader.
+	fastResp Response
+	fastBody fastBody
 }
 
 func (x *exchange) state() State { return State(x.st.Load()) }
