@@ -42,7 +42,7 @@ func newRun(stdout, stderr io.Writer) *cobra.Command {
 			"(and HTTPS with --tls-cert/--tls-key). Every flag can also be set as BUSBAR_<FLAG> in the environment\n" +
 			"or in PATH/busbar.toml; flags win over the environment, which wins over the file. SIGTERM or SIGINT\n" +
 			"stops accepting, drains in-flight messages (up to --drain-timeout) and exits 0. The garbage collector\n" +
-			"runs as with GOGC=400 unless GOGC is set in the environment (see docs/performance.md).",
+			"runs as with GOGC=200 unless GOGC is set in the environment (see docs/performance.md).",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := deploymentArg(args)
@@ -62,12 +62,15 @@ func newRun(stdout, stderr io.Writer) *cobra.Command {
 }
 
 // defaultGCPercent is the collector's target when GOGC is not set. Busbar's
-// live heap is small (a few MiB: the graph, pools, connections) and nearly
-// everything a request allocates is garbage when it is answered, so at Go's
-// default of 100 the collector runs a dozen times a second under load for
-// little gain; at 400 it runs a quarter as often, for a heap goal of about
-// 15 MiB instead of 6 at idle. GOMEMLIMIT, when set, still caps the heap.
-const defaultGCPercent = 400
+// live heap is small (a few MiB at idle: the graph, pools, connections) and
+// nearly everything a request allocates is garbage once it is answered, so
+// at Go's default of 100 the collector runs a dozen times a second under
+// load. 200 halves that work (about 1% of the CPU of a pass-through
+// request) for a heap goal of three times the live heap instead of two;
+// 400 saves a little more CPU but doubled the peak RSS under load in the
+// benchmark (docs/performance.md), which is why it is not the default.
+// GOGC and GOMEMLIMIT, when set, are the user's choice.
+const defaultGCPercent = 200
 
 // tuneGC applies defaultGCPercent unless the user chose GOGC.
 func tuneGC(getenv func(string) string) {
