@@ -45,37 +45,22 @@ func BenchmarkRawPassThrough(b *testing.B) {
 // rawBackend answers every request with a body of the request's length,
 // reading heads with a bufio.Reader and writing one pre-built buffer.
 func rawBackend(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + strconv.Itoa(len(kb1Bin)) + "\r\n\r\n" + kb1Bin)
-	go func() {
+	return testkit.RawServer(b, nil, func(c net.Conn) {
+		br := bufio.NewReaderSize(c, 16<<10)
 		for {
-			c, err := ln.Accept()
+			n, err := readRawHead(br)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReaderSize(c, 16<<10)
-				for {
-					n, err := readRawHead(br)
-					if err != nil {
-						return
-					}
-					if _, err := br.Discard(n); err != nil {
-						return
-					}
-					if _, err := c.Write(resp); err != nil {
-						return
-					}
-				}
-			}()
+			if _, err := br.Discard(n); err != nil {
+				return
+			}
+			if _, err := c.Write(resp); err != nil {
+				return
+			}
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 var contentLength = []byte("content-length:")

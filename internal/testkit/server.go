@@ -126,3 +126,33 @@ func (l *LogBuffer) String() string {
 func (l *LogBuffer) Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// RawServer accepts TCP connections on a loopback port (listening through
+// lc, nil for the defaults) and runs handle on each in its own goroutine,
+// closing the connection when handle returns. It returns host:port; the
+// listener closes when the test ends. For backends that must misbehave
+// at the byte level, or that must not allocate.
+func RawServer(tb testing.TB, lc *net.ListenConfig, handle func(c net.Conn)) string {
+	tb.Helper()
+	if lc == nil {
+		lc = &net.ListenConfig{}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}

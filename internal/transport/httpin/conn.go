@@ -64,10 +64,11 @@ func (c *conn) awaitRequest(d time.Duration) {
 // and it needs no deadline of its own.
 func (c *conn) headBuffered() bool {
 	buf, _ := c.br.Peek(c.br.Buffered())
-	return bytes.Contains(buf, crlfcrlf[1:]) || bytes.Contains(buf, lflf)
+	return bytes.Contains(buf, endCRLF) || bytes.Contains(buf, endLF)
 }
 
-var crlfcrlf, lflf = []byte("\r\n\r\n"), []byte("\n\n")
+// A head ends with an empty line, CRLF or (leniently) a bare LF.
+var endCRLF, endLF = []byte("\n\r\n"), []byte("\n\n")
 
 var (
 	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/busbar/busbar/internal/fault"
+	"github.com/busbar/busbar/internal/testkit"
 	"github.com/busbar/busbar/internal/transport/httpout"
 )
 
@@ -37,24 +38,7 @@ func rawServer(t *testing.T, handle func(c net.Conn)) string {
 
 func rawServerOn(t *testing.T, lc *net.ListenConfig, handle func(c net.Conn)) string {
 	t.Helper()
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
+	return "http://" + testkit.RawServer(t, lc, handle)
 }
 
 // smallReceiveBuffer makes accepted connections take little data before
